@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qcity.core.models import OrgUnit, User
+
+
+class LoginForm(AuthenticationForm):
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        user = User.objects.filter(username=username).first() if username else None
+        if user is not None and user.is_locked():
+            # Count this attempt too: a locked account is still under attack.
+            from qcity.core.services import record_login_failure
+
+            record_login_failure(username, ip=self.request.META.get("REMOTE_ADDR") if self.request else None)
+            until = timezone.localtime(user.locked_until).strftime("%H:%M")
+            raise forms.ValidationError(
+                _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系安全管理员。") % {"until": until},
+                code="locked",
+            )
+        return super().clean()
+
+
+class MapUnitForm(forms.Form):
+    onto = forms.ModelChoiceField(
+        label=_("映射到"), queryset=OrgUnit.objects.enabled().filter(confirmed=True),
+    )
+
+
+class ConfirmUnitForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=[c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.UNCONFIRMED],
+    )
+    parent = forms.ModelChoiceField(
+        label=_("上级单位"), required=False,
+        queryset=OrgUnit.objects.enabled().filter(confirmed=True),
+    )

@@ -1,0 +1,31 @@
+"""qcity load_defaults: everything `make run` needs, idempotent.
+
+Org units, the holiday calendar, the Tieling plan from the bundled seed text
+and, outside production, the demo users.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from qcity.core.demo import create_demo_users
+
+SEED_PLAN = Path(__file__).resolve().parents[3] / "plans" / "data" / "tieling-quality-city-plan-2023.txt"
+
+
+class Command(BaseCommand):
+    help = "加载默认数据：组织机构、节假日、铁岭市实施方案，以及（非生产环境）演示用户"
+
+    def handle(self, *args, **options) -> None:
+        call_command("load_org_units", stdout=self.stdout)
+        call_command("load_calendar", stdout=self.stdout)
+        call_command("import_plan", str(SEED_PLAN), stdout=self.stdout, stderr=self.stderr)
+        if settings.QCITY_DEMO_DATA:
+            created = create_demo_users()
+            self.stdout.write(f"演示用户：新建 {created}")
+        else:
+            self.stdout.write("生产环境：不创建演示用户")

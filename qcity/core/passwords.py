@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import string
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+class CharacterClassValidator:
+    """Require characters from several classes (digits, lower, upper, symbols)."""
+
+    def __init__(self, min_classes: int = 3) -> None:
+        self.min_classes = min_classes
+
+    def validate(self, password: str, user=None) -> None:
+        classes = [
+            any(c.isdigit() for c in password),
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c in string.punctuation or not c.isalnum() for c in password),
+        ]
+        if sum(classes) < self.min_classes:
+            raise ValidationError(
+                _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。") % {"n": self.min_classes},
+                code="password_too_simple",
+            )
+
+    def get_help_text(self) -> str:
+        return _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。") % {"n": self.min_classes}

@@ -1,0 +1,28 @@
+"""Authentication events: audited, and failed logins counted towards lockout."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from qcity.core import services
+
+
+def _ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+@receiver(user_logged_in)
+def on_login(sender, request, user, **kwargs) -> None:
+    services.record_login_success(user, ip=_ip(request))
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    services.record_login_failure(credentials.get("username", ""), ip=_ip(request))
+
+
+@receiver(user_logged_out)
+def on_logout(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        services.record_logout(user, ip=_ip(request))

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from qcity.core import services
+from qcity.core.forms import ConfirmUnitForm, MapUnitForm
+from qcity.core.models import OrgUnit, Role
+from qcity.core.permissions import role_required
+from qcity.core.scope import effective_scope, scoped
+from qcity.plans.models import Measure, Plan
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    plans = scoped(request.user, Plan.objects.all())
+    my_measures = scoped(request.user, Measure.objects.filter(withdrawn=False))
+    context = {
+        "plans": plans,
+        "measure_count": my_measures.count(),
+        "scope": effective_scope(request.user),
+        "pending_units": OrgUnit.objects.enabled().filter(confirmed=False).count()
+        if request.user.role == Role.COORDINATOR else 0,
+    }
+    return render(request, "core/home.html", context)
+
+
+@role_required(Role.COORDINATOR)
+def pending_units(request: HttpRequest) -> HttpResponse:
+    units = (
+        OrgUnit.objects.enabled().filter(confirmed=False)
+        .prefetch_related("responsibilities__measure__plan")
+    )
+    return render(request, "core/pending_units.html", {
+        "units": units, "map_form": MapUnitForm(), "confirm_form": ConfirmUnitForm(),
+    })
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def map_unit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(OrgUnit.objects.enabled(), pk=pk, confirmed=False)
+    form = MapUnitForm(request.POST)
+    if form.is_valid():
+        onto = form.cleaned_data["onto"]
+        services.map_unit(unit, onto=onto, by=request.user)
+        messages.success(request, _("已将“%(a)s”映射为“%(b)s”。") % {"a": unit.name, "b": onto.name})
+    else:
+        messages.error(request, _("请选择要映射到的单位。"))
+    return redirect("pending_units")
+
+
+@require_POST
+@role_required(Role.COORDINATOR)
+def confirm_unit(request: HttpRequest, pk: int) -> HttpResponse:
+    unit = get_object_or_404(OrgUnit.objects.enabled(), pk=pk, confirmed=False)
+    form = ConfirmUnitForm(request.POST)
+    if form.is_valid():
+        services.confirm_unit(unit, by=request.user, kind=form.cleaned_data["kind"],
+                              parent=form.cleaned_data["parent"])
+        messages.success(request, _("已确认单位“%(a)s”。") % {"a": unit.name})
+    else:
+        messages.error(request, _("请选择单位类型。"))
+    return redirect("pending_units")

@@ -1,0 +1,155 @@
+"""The plan as the platform runs it: chapters, measures, responsible units, targets."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from qcity.core.models import OrgUnit
+
+
+class Plan(models.Model):
+    title = models.CharField(_("标题"), max_length=300)
+    issuer = models.CharField(_("发布机关"), max_length=100)
+    owner_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="owned_plans", verbose_name=_("牵头管理单位")
+    )
+    source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    imported_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("实施方案")
+        verbose_name_plural = _("实施方案")
+        ordering = ["-imported_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "title"], name="plan_issuer_title_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # The owning unit sees the plan; so does every unit responsible for one of its measures.
+        return Q(owner_unit__in=units) | Q(
+            measures__responsibilities__org_unit__in=units, measures__withdrawn=False
+        )
+
+
+class Chapter(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="chapters")
+    number = models.PositiveIntegerField(_("序号"))
+    heading = models.CharField(_("标题"), max_length=200)
+
+    class Meta:
+        verbose_name = _("章节")
+        verbose_name_plural = _("章节")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="chapter_plan_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.heading
+
+
+class Measure(models.Model):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="measures")
+    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="measures")
+    # Position in the document, unique per plan even when numbering restarts per chapter.
+    seq = models.PositiveIntegerField(_("顺序"))
+    number = models.PositiveIntegerField(_("编号"))
+    title = models.CharField(_("标题"), max_length=300)
+    text = models.TextField(_("内容"))
+    units_text = models.CharField(_("责任单位原文"), max_length=1000, blank=True)
+    withdrawn = models.BooleanField(
+        _("已撤销"), default=False, help_text=_("重新导入的文本中已不再有此项措施")
+    )
+
+    class Meta:
+        verbose_name = _("具体举措")
+        verbose_name_plural = _("具体举措")
+        ordering = ["plan", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "seq"], name="measure_plan_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return Q(plan__owner_unit__in=units) | Q(responsibilities__org_unit__in=units)
+
+
+class Responsibility(models.Model):
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="responsibilities")
+    org_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="responsibilities", verbose_name=_("单位")
+    )
+    written_name = models.CharField(_("原文写法"), max_length=100)
+    is_lead = models.BooleanField(_("牵头"), default=False)
+    order = models.PositiveIntegerField(_("排列顺序"))
+
+    class Meta:
+        verbose_name = _("责任分工")
+        verbose_name_plural = _("责任分工")
+        ordering = ["measure", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "order"], name="responsibility_order_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure.number} {self.written_name}"
+
+
+class Target(models.Model):
+    class Comparator(models.TextChoices):
+        GE = ">=", "≥"
+        LE = "<=", "≤"
+        EQ = "=", _("达到")
+        GT = ">", ">"
+        LT = "<", "<"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="targets",
+        help_text=_("空表示方案总体目标"),
+    )
+    seq = models.PositiveIntegerField(_("顺序"))
+    indicator_name = models.CharField(_("指标"), max_length=200)
+    text = models.CharField(_("目标原文"), max_length=500)
+    sentence = models.TextField(_("出处句子"), blank=True)
+    value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
+    unit = models.CharField(_("单位"), max_length=20, blank=True)
+    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices)
+    year = models.PositiveIntegerField(_("目标年份"), null=True, blank=True)
+    withdrawn = models.BooleanField(_("已撤销"), default=False)
+
+    class Meta:
+        verbose_name = _("目标")
+        verbose_name_plural = _("目标")
+        ordering = ["plan", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "seq"], name="target_plan_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def value_display(self) -> str:
+        text = format(self.value.normalize(), "f")
+        return text
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # A plan-wide goal is visible with the plan; a measure's target with the measure.
+        return (
+            Q(plan__owner_unit__in=units)
+            | Q(measure__responsibilities__org_unit__in=units)
+            | Q(measure__isnull=True, plan__measures__responsibilities__org_unit__in=units)
+        )

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from qcity.core import audit
+from qcity.plans import selectors
+from qcity.plans.exports import plan_breakdown_xlsx
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "plans/plan_list.html", {"plans": selectors.visible_plans(request.user)})
+
+
+@login_required
+def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    return render(request, "plans/plan_detail.html", {
+        "plan": plan,
+        "chapters": selectors.chapters_with_measures(request.user, plan),
+        "targets": selectors.visible_targets(request.user, plan),
+    })
+
+
+@login_required
+def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    measure = selectors.get_measure(request.user, measure_pk)
+    if measure.plan_id != plan.pk:
+        raise Http404
+    return render(request, "plans/measure_detail.html", {"plan": plan, "measure": measure})
+
+
+@login_required
+def my_measures(request: HttpRequest) -> HttpResponse:
+    # "Mine" means my unit (or a unit below it) is responsible, whatever my scope.
+    unit = request.user.unit
+    measures = selectors.visible_measures(request.user).none() if unit is None else (
+        selectors.visible_measures(request.user)
+        .filter(responsibilities__org_unit__path__startswith=unit.path).distinct()
+    )
+    return render(request, "plans/my_measures.html", {"measures": measures})
+
+
+@login_required
+def matrix(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    units, measures, cells, leads = selectors.responsibility_matrix(request.user, plan)
+    rows = [
+        (unit, [("lead" if (unit.pk, m.pk) in leads else "yes" if (unit.pk, m.pk) in cells else "")
+                for m in measures], sum(1 for m in measures if (unit.pk, m.pk) in cells))
+        for unit in units
+    ]
+    return render(request, "plans/matrix.html", {"plan": plan, "measures": measures, "rows": rows})
+
+
+@login_required
+def search(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    query = request.GET.get("q", "").strip()[:100]
+    results = selectors.search_measures(request.user, plan, query) if query else []
+    template = "plans/_search_results.html" if request.headers.get("HX-Request") else "plans/search.html"
+    return render(request, template, {"plan": plan, "query": query, "results": results})
+
+
+@login_required
+def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    measures = list(selectors.visible_measures(request.user, plan))
+    content = plan_breakdown_xlsx(plan, measures)
+    audit.record("plan.exported", by=request.user, obj=plan,
+                 ip=request.META.get("REMOTE_ADDR"), details={"rows": len(measures), "format": "xlsx"})
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"任务分解表-{plan.issuer}.xlsx"
+    response["Content-Disposition"] = f"attachment; filename=\"plan-{plan.pk}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    return response

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from qcity.api import api
+from qcity.core import views as core_views
+from qcity.core.forms import LoginForm
+
+admin.site.site_header = "质量强市数字化平台 · 管理"
+admin.site.site_title = "qcity 管理"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(
+        authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("units/pending/", core_views.pending_units, name="pending_units"),
+    path("units/pending/<int:pk>/map/", core_views.map_unit, name="map_unit"),
+    path("units/pending/<int:pk>/confirm/", core_views.confirm_unit, name="confirm_unit"),
+    path("plans/", include("qcity.plans.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
