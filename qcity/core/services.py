@@ -158,7 +158,7 @@ def map_unit(unit: OrgUnit, *, onto: OrgUnit, by: User) -> OrgUnit:
     UnitAlias.objects.get_or_create(name=unit.name, defaults={"unit": onto})
     moved = 0
     for relation in OrgUnit._meta.related_objects:
-        if relation.many_to_one and relation.related_model not in (OrgUnit, UnitAlias, User):
+        if relation.one_to_many and relation.related_model not in (OrgUnit, UnitAlias, User):
             moved += relation.related_model._default_manager.filter(
                 **{relation.field.name: unit}
             ).update(**{relation.field.name: onto})

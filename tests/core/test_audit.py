@@ -4,7 +4,14 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from qcity.core import audit
+from qcity.core.dbguards import install_audit_guards
 from qcity.core.models import AuditEvent
+
+
+@pytest.fixture(autouse=True)
+def _guards(db):
+    # A transactional test elsewhere may have removed them to empty the database.
+    install_audit_guards(connection)
 
 
 def _events(n: int, user=None) -> None:

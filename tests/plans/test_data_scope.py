@@ -1,0 +1,183 @@
+"""The data-scope matrix: every page, export and API endpoint, for every persona.
+
+Expected visibility is derived from the truth file (which measures name which
+unit), not from the database the code under test wrote.
+"""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from qcity.plans.models import Measure
+from tests.conftest import measures_of, truth
+
+pytestmark = pytest.mark.django_db
+
+ALL = {m["number"] for c in truth()["chapters"] for m in c["measures"]}
+EXPECTED = {
+    "coordinator": ALL,
+    "nongye": measures_of("市农业农村局"),
+    "gongxin": measures_of("市工业和信息化局"),
+    "kaiyuan": set(),
+    "xifeng": set(),
+    "outsider": set(),
+    "sysadmin": set(),
+    "secadmin": set(),
+    "auditadmin": set(),
+}
+
+
+@pytest.fixture
+def world(plan, personas):
+    return plan, personas
+
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def _measure_numbers_in(html: str, plan) -> set[int]:
+    return {m.number for m in Measure.objects.filter(plan=plan) if f"/measures/{m.pk}/\"" in html}
+
+
+def test_the_expectations_are_not_trivial():
+    assert EXPECTED["nongye"] == {5, 7, 8, 15, 24}
+    assert EXPECTED["gongxin"] and EXPECTED["gongxin"] != EXPECTED["nongye"]
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_plan_pages_show_exactly_the_measures_in_scope(client, world, persona):
+    plan, users = world
+    c = _client(client, users[persona])
+    expected = EXPECTED[persona]
+    overview = c.get(f"/plans/{plan.pk}/")
+    if not expected:
+        assert overview.status_code == 404
+        assert plan.title not in c.get("/plans/").content.decode()
+        for path in ("matrix/", "search/?q=质量", "export.xlsx"):
+            assert c.get(f"/plans/{plan.pk}/{path}").status_code == 404
+        return
+    assert overview.status_code == 200
+    assert _measure_numbers_in(overview.content.decode(), plan) == expected
+    assert plan.title in c.get("/plans/").content.decode()
+    matrix = c.get(f"/plans/{plan.pk}/matrix/").content.decode()
+    assert _measure_numbers_in(matrix, plan) == expected
+    search = c.get(f"/plans/{plan.pk}/search/", {"q": "质量"}).content.decode()
+    assert _measure_numbers_in(search, plan) <= expected
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_measure_pages_open_only_in_scope(client, world, persona):
+    plan, users = world
+    c = _client(client, users[persona])
+    for measure in Measure.objects.filter(plan=plan):
+        status = c.get(f"/plans/{plan.pk}/measures/{measure.pk}/").status_code
+        assert status == (200 if measure.number in EXPECTED[persona] else 404), measure.number
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "nongye", "gongxin"])
+def test_the_export_holds_exactly_the_measures_in_scope(client, world, persona):
+    plan, users = world
+    response = _client(client, users[persona]).get(f"/plans/{plan.pk}/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    numbers = {row[1] for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert numbers == EXPECTED[persona]
+
+
+@pytest.mark.parametrize("persona", ["nongye", "gongxin"])
+def test_my_measures_lists_the_units_own_measures(client, world, persona):
+    plan, users = world
+    html = _client(client, users[persona]).get("/plans/mine/").content.decode()
+    assert _measure_numbers_in(html, plan) == EXPECTED[persona]
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_the_api_applies_the_same_scope(client, world, persona):
+    plan, users = world
+    c = _client(client, users[persona])
+    expected = EXPECTED[persona]
+    listed = c.get("/api/v1/measures", {"limit": 100}).json()["items"]
+    assert {m["number"] for m in listed} == expected
+    plans = c.get("/api/v1/plans").json()["items"]
+    assert [p["id"] for p in plans] == ([plan.pk] if expected else [])
+    for measure in Measure.objects.filter(plan=plan):
+        response = c.get(f"/api/v1/measures/{measure.pk}")
+        if measure.number in expected:
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 404
+            assert response.json()["code"] == "not_found"
+    for path in (f"/api/v1/plans/{plan.pk}", f"/api/v1/plans/{plan.pk}/chapters",
+                 f"/api/v1/plans/{plan.pk}/targets"):
+        assert c.get(path).status_code == (200 if expected else 404), path
+
+
+def test_a_liaison_sees_only_the_plan_goals_and_its_own_measure_targets(client, world):
+    plan, users = world
+    targets = _client(client, users["gongxin"]).get(f"/api/v1/plans/{plan.pk}/targets").json()
+    # 工信局 is responsible for measure 1, whose target is the 4亿元 contract volume.
+    assert "全市技术合同登记额" in {t["indicator"] for t in targets}
+    # Measure 9's target belongs to 市市场监管局 and 市卫生健康委 only.
+    assert "农村地区食品经营店规范化建设比例" not in {t["indicator"] for t in targets}
+    assert "食品抽检合格率" in {t["indicator"] for t in targets}
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_org_units_in_the_api_follow_the_scope(client, world, persona):
+    _, users = world
+    user = users[persona]
+    items = _client(client, user).get("/api/v1/org-units", {"limit": 1000}).json()["items"]
+    names = {u["name"] for u in items}
+    if persona == "coordinator":
+        assert "开原市" in names and "市农业农村局" in names
+    elif persona in ("nongye", "gongxin"):
+        assert names == {user.unit.name}
+    elif persona in ("kaiyuan", "xifeng"):
+        assert user.unit.name in names and "市农业农村局" not in names
+        assert all(n.startswith(user.unit.name[:2]) for n in names)
+    else:
+        assert names == set()
+
+
+def test_the_api_refuses_anonymous_requests_with_a_stable_code(client, world):
+    response = client.get("/api/v1/measures")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+
+
+def test_anonymous_pages_redirect_to_login(client, world):
+    plan, _ = world
+    for path in ("/", "/plans/", f"/plans/{plan.pk}/", f"/plans/{plan.pk}/export.xlsx", "/plans/mine/"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_a_token_authenticates_with_the_owners_scope(client, world):
+    from qcity.core.services import issue_api_token, revoke_api_token
+    from qcity.core.models import ApiToken
+
+    plan, users = world
+    raw = issue_api_token(users["nongye"], name="测试", by=users["secadmin"])
+    response = client.get("/api/v1/measures", {"limit": 100}, HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert {m["number"] for m in response.json()["items"]} == EXPECTED["nongye"]
+    revoke_api_token(ApiToken.objects.get(), by=users["secadmin"])
+    response = client.get("/api/v1/measures", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 401
+
+
+def test_only_the_coordinator_manages_pending_units(client, world):
+    _, users = world
+    for persona in ("nongye", "kaiyuan", "sysadmin", "outsider"):
+        client.force_login(users[persona])
+        assert client.get("/units/pending/").status_code == 403
+    client.force_login(users["coordinator"])
+    assert "市交通运输局市" in client.get("/units/pending/").content.decode()
+
+
+def test_the_openapi_schema_is_served_and_lists_the_read_endpoints(client, world):
+    schema = client.get("/api/v1/openapi.json").json()
+    for path in ("/api/v1/plans", "/api/v1/measures/{measure_id}", "/api/v1/org-units"):
+        assert path in schema["paths"]
