@@ -11,8 +11,13 @@ admin.site.site_title = "qcity 管理"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(
-        authentication_form=LoginForm, redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("units/pending/", core_views.pending_units, name="pending_units"),
     path("units/pending/<int:pk>/map/", core_views.map_unit, name="map_unit"),
@@ -22,4 +27,3 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
-

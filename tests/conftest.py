@@ -56,8 +56,9 @@ def calendar(db):
 def plan(org_units):
     from qcity.plans.models import Plan
 
-    call_command("import_plan", str(BUNDLED_SEED), stdout=open(os.devnull, "w"),
-                 stderr=open(os.devnull, "w"))
+    call_command(
+        "import_plan", str(BUNDLED_SEED), stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w")
+    )
     return Plan.objects.get()
 
 

@@ -51,8 +51,10 @@ class RoleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         audit.record(
-            f"admin.{obj._meta.model_name}.{'changed' if change else 'added'}", by=request.user,
-            obj=obj, ip=request.META.get("REMOTE_ADDR"),
+            f"admin.{obj._meta.model_name}.{'changed' if change else 'added'}",
+            by=request.user,
+            obj=obj,
+            ip=request.META.get("REMOTE_ADDR"),
             details={"fields": sorted(form.changed_data)},
         )
 
@@ -135,8 +137,18 @@ class UserAdmin(RoleAdmin):
     list_display = ["username", "full_name", "unit", "role", "is_active", "locked_until"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
-    fields = ["username", "full_name", "unit", "role", "data_scope", "is_active", "is_staff",
-              "failed_login_count", "locked_until", "last_login"]
+    fields = [
+        "username",
+        "full_name",
+        "unit",
+        "role",
+        "data_scope",
+        "is_active",
+        "is_staff",
+        "failed_login_count",
+        "locked_until",
+        "last_login",
+    ]
     readonly_fields = ["failed_login_count", "locked_until", "last_login"]
     actions = ["unlock", "deactivate"]
 
@@ -163,7 +175,15 @@ class UserAdmin(RoleAdmin):
 @admin.register(ApiToken)
 class ApiTokenAdmin(RoleAdmin):
     read_only_roles = (Role.SECURITY_ADMIN,)
-    list_display = ["name", "user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "user",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def get_actions(self, request):

@@ -94,7 +94,9 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
     checked = 0
     for event in _events(batch_size):
         if event.seq != expected_seq:
-            return checked, ChainBreak(expected_seq, f"第 {expected_seq} 条事件缺失（下一条为第 {event.seq} 条）")
+            return checked, ChainBreak(
+                expected_seq, f"第 {expected_seq} 条事件缺失（下一条为第 {event.seq} 条）"
+            )
         if event.prev_hash != expected_prev:
             return checked, ChainBreak(event.seq, "前一条事件的哈希不符（前一条被修改或删除）")
         if compute_hash(event) != event.hash:
@@ -104,7 +106,9 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.seq != checked:
-        return checked, ChainBreak(checked + 1, f"链尾记录为第 {head.seq} 条，实际只有 {checked} 条（末尾被删除）")
+        return checked, ChainBreak(
+            checked + 1, f"链尾记录为第 {head.seq} 条，实际只有 {checked} 条（末尾被删除）"
+        )
     return checked, None
 
 

@@ -39,11 +39,21 @@ def create_demo_users() -> int:
         if User.objects.filter(username=username).exists():
             continue
         unit = OrgUnit.objects.get(name=unit_name) if unit_name else None
-        user = User(username=username, full_name=full_name, role=role, unit=unit,
-                    is_staff=role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN))
+        user = User(
+            username=username,
+            full_name=full_name,
+            role=role,
+            unit=unit,
+            is_staff=role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN),
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
-        audit.record("user.created", by=None, obj=user, actor_label="system",
-                     details={"role": role, "unit": unit_name, "demo": True})
+        audit.record(
+            "user.created",
+            by=None,
+            obj=user,
+            actor_label="system",
+            details={"role": role, "unit": unit_name, "demo": True},
+        )
         created += 1
     return created

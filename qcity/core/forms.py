@@ -16,10 +16,13 @@ class LoginForm(AuthenticationForm):
             # Count this attempt too: a locked account is still under attack.
             from qcity.core.services import record_login_failure
 
-            record_login_failure(username, ip=self.request.META.get("REMOTE_ADDR") if self.request else None)
+            record_login_failure(
+                username, ip=self.request.META.get("REMOTE_ADDR") if self.request else None
+            )
             until = timezone.localtime(user.locked_until).strftime("%H:%M")
             raise forms.ValidationError(
-                _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系安全管理员。") % {"until": until},
+                _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系安全管理员。")
+                % {"until": until},
                 code="locked",
             )
         return super().clean()
@@ -27,7 +30,8 @@ class LoginForm(AuthenticationForm):
 
 class MapUnitForm(forms.Form):
     onto = forms.ModelChoiceField(
-        label=_("映射到"), queryset=OrgUnit.objects.enabled().filter(confirmed=True),
+        label=_("映射到"),
+        queryset=OrgUnit.objects.enabled().filter(confirmed=True),
     )
 
 
@@ -37,6 +41,7 @@ class ConfirmUnitForm(forms.Form):
         choices=[c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.UNCONFIRMED],
     )
     parent = forms.ModelChoiceField(
-        label=_("上级单位"), required=False,
+        label=_("上级单位"),
+        required=False,
         queryset=OrgUnit.objects.enabled().filter(confirmed=True),
     )

@@ -52,17 +52,26 @@ class OrgUnit(ReferenceModel):
     name = models.CharField(_("名称"), max_length=100, unique=True)
     full_name = models.CharField(_("全称"), max_length=200, blank=True)
     code = models.CharField(
-        _("代码"), max_length=32, unique=True, null=True, blank=True,
+        _("代码"),
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
         help_text=_("县级行政区划用 GB/T 2260 代码"),
     )
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("上级单位"),
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     confirmed = models.BooleanField(
-        _("已确认"), default=True,
+        _("已确认"),
+        default=True,
         help_text=_("导入计划时遇到的未知单位名称先存为待确认单位，由协调员确认或映射"),
     )
 
@@ -87,7 +96,7 @@ class OrgUnit(ReferenceModel):
                 # Moving a unit rewrites its whole subtree in one statement.
                 for child in OrgUnit.objects.filter(path__startswith=old).exclude(pk=self.pk):
                     OrgUnit.objects.filter(pk=child.pk).update(
-                        path=expected + child.path[len(old):]
+                        path=expected + child.path[len(old) :]
                     )
 
     @property
@@ -145,12 +154,19 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="users",
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
         verbose_name=_("所属单位"),
     )
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
     data_scope = models.CharField(
-        _("数据范围"), max_length=20, choices=DataScope.choices, blank=True,
+        _("数据范围"),
+        max_length=20,
+        choices=DataScope.choices,
+        blank=True,
         help_text=_("留空则按角色默认"),
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
@@ -200,6 +216,9 @@ class AuditChainHead(models.Model):
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
 
 
 class AuditEvent(models.Model):

@@ -67,13 +67,23 @@ def entries() -> list[tuple[str, str, str | None, str | None, str, list[str]]]:
         (CITY, K.GOVERNMENT, None, "211200", CITY, ["铁岭市政府", "市政府"]),
     ]
     rows += [(name, K.DEPARTMENT, CITY, None, full, aliases) for name, full, aliases in DEPARTMENTS]
-    rows += [(name, K.INSTITUTION, "市市场监管局", None, full, aliases)
-             for name, full, aliases in INSTITUTIONS]
+    rows += [
+        (name, K.INSTITUTION, "市市场监管局", None, full, aliases)
+        for name, full, aliases in INSTITUTIONS
+    ]
     rows += [(name, K.EXTERNAL, None, None, full, aliases) for name, full, aliases in EXTERNAL]
     for code, county in COUNTIES:
         rows.append((county, K.COUNTY, CITY, code, f"{county}人民政府", [f"{county}政府"]))
         bureau = f"{county}市场监督管理局"
         rows.append((bureau, K.DEPARTMENT, county, f"{code}-SCJG", bureau, [f"{county}市场监管局"]))
-        rows.append((f"{county}城区市场监督管理所", K.STATION, bureau, f"{code}-SCJG-01",
-                     f"{bureau}城区市场监督管理所", []))
+        rows.append(
+            (
+                f"{county}城区市场监督管理所",
+                K.STATION,
+                bureau,
+                f"{code}-SCJG-01",
+                f"{bureau}城区市场监督管理所",
+                [],
+            )
+        )
     return rows

@@ -21,9 +21,12 @@ class CharacterClassValidator:
         ]
         if sum(classes) < self.min_classes:
             raise ValidationError(
-                _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。") % {"n": self.min_classes},
+                _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。")
+                % {"n": self.min_classes},
                 code="password_too_simple",
             )
 
     def get_help_text(self) -> str:
-        return _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。") % {"n": self.min_classes}
+        return _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。") % {
+            "n": self.min_classes
+        }

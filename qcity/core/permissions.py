@@ -10,8 +10,14 @@ from django.core.exceptions import PermissionDenied
 
 from qcity.core.models import Role, User
 
-BUSINESS_ROLES = {Role.COORDINATOR, Role.DEPARTMENT_LIAISON, Role.COUNTY_OFFICER,
-                  Role.INSPECTOR, Role.LAB, Role.ENTERPRISE}
+BUSINESS_ROLES = {
+    Role.COORDINATOR,
+    Role.DEPARTMENT_LIAISON,
+    Role.COUNTY_OFFICER,
+    Role.INSPECTOR,
+    Role.LAB,
+    Role.ENTERPRISE,
+}
 
 
 def has_role(user: User, *roles: str) -> bool:

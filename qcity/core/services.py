@@ -14,7 +14,6 @@ from django.utils import timezone
 from qcity.core import audit
 from qcity.core.models import ApiToken, OrgUnit, UnitAlias, User
 
-
 # --- authentication -------------------------------------------------------------------------
 
 
@@ -33,21 +32,39 @@ def record_login_failure(username: str, *, ip: str | None) -> None:
         user = User.objects.select_for_update().filter(username=username).first()
         if user is None:
             # Unknown names are audited too, but never echo the typed password.
-            audit.record("auth.login_failed", by=None, success=False, ip=ip,
-                         actor_label=username[:150], details={"reason": "unknown_user"})
+            audit.record(
+                "auth.login_failed",
+                by=None,
+                success=False,
+                ip=ip,
+                actor_label=username[:150],
+                details={"reason": "unknown_user"},
+            )
             return
         User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
         user.refresh_from_db(fields=["failed_login_count", "locked_until"])
         details = {"failed_count": user.failed_login_count}
         if user.is_locked():
             details["reason"] = "locked"
-        audit.record("auth.login_failed", by=None, obj=user, success=False, ip=ip,
-                     actor_label=username[:150], details=details)
+        audit.record(
+            "auth.login_failed",
+            by=None,
+            obj=user,
+            success=False,
+            ip=ip,
+            actor_label=username[:150],
+            details=details,
+        )
         if user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT and not user.is_locked():
             until = timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
             User.objects.filter(pk=user.pk).update(locked_until=until)
-            audit.record("auth.locked", by=None, obj=user, ip=ip,
-                         details={"until": until.isoformat(), "after_failures": user.failed_login_count})
+            audit.record(
+                "auth.locked",
+                by=None,
+                obj=user,
+                ip=ip,
+                details={"until": until.isoformat(), "after_failures": user.failed_login_count},
+            )
 
 
 def record_logout(user: User, *, ip: str | None) -> None:
@@ -55,8 +72,13 @@ def record_logout(user: User, *, ip: str | None) -> None:
 
 
 def record_idle_timeout(user: User, *, ip: str | None) -> None:
-    audit.record("auth.idle_timeout", by=user, obj=user, ip=ip,
-                 details={"minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES})
+    audit.record(
+        "auth.idle_timeout",
+        by=user,
+        obj=user,
+        ip=ip,
+        details={"minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES},
+    )
 
 
 @transaction.atomic
@@ -85,7 +107,10 @@ def issue_api_token(user: User, *, name: str, by: User, days: int | None = None)
     """Create a token and return its only clear-text copy."""
     raw = "qc_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[3:11], key_hash=hash_token(raw),
+        user=user,
+        name=name,
+        prefix=raw[3:11],
+        key_hash=hash_token(raw),
         expires_at=timezone.now() + dt.timedelta(days=days or settings.API_TOKEN_DAYS),
     )
     audit.record("api_token.issued", by=by, obj=token, details={"for": user.username})
@@ -138,8 +163,12 @@ def confirm_unit(unit: OrgUnit, *, by: User, kind: str, parent: OrgUnit | None) 
         raise ValueError("该单位已确认")
     unit.kind, unit.parent, unit.confirmed = kind, parent, True
     unit.save()
-    audit.record("org_unit.confirmed", by=by, obj=unit,
-                 details={"kind": kind, "parent": parent.name if parent else None})
+    audit.record(
+        "org_unit.confirmed",
+        by=by,
+        obj=unit,
+        details={"kind": kind, "parent": parent.name if parent else None},
+    )
     return unit
 
 
@@ -164,6 +193,10 @@ def map_unit(unit: OrgUnit, *, onto: OrgUnit, by: User) -> OrgUnit:
             ).update(**{relation.field.name: onto})
     unit.disabled_on = timezone.now()
     OrgUnit.objects.filter(pk=unit.pk).update(disabled_on=unit.disabled_on)
-    audit.record("org_unit.mapped", by=by, obj=unit,
-                 details={"onto": onto.name, "onto_id": onto.pk, "references_moved": moved})
+    audit.record(
+        "org_unit.mapped",
+        by=by,
+        obj=unit,
+        details={"onto": onto.name, "onto_id": onto.pk, "references_moved": moved},
+    )
     return onto

@@ -24,7 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "measure_count": my_measures.count(),
         "scope": effective_scope(request.user),
         "pending_units": OrgUnit.objects.enabled().filter(confirmed=False).count()
-        if request.user.role == Role.COORDINATOR else 0,
+        if request.user.role == Role.COORDINATOR
+        else 0,
     }
     return render(request, "core/home.html", context)
 
@@ -32,12 +33,19 @@ def home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.COORDINATOR)
 def pending_units(request: HttpRequest) -> HttpResponse:
     units = (
-        OrgUnit.objects.enabled().filter(confirmed=False)
+        OrgUnit.objects.enabled()
+        .filter(confirmed=False)
         .prefetch_related("responsibilities__measure__plan")
     )
-    return render(request, "core/pending_units.html", {
-        "units": units, "map_form": MapUnitForm(), "confirm_form": ConfirmUnitForm(),
-    })
+    return render(
+        request,
+        "core/pending_units.html",
+        {
+            "units": units,
+            "map_form": MapUnitForm(),
+            "confirm_form": ConfirmUnitForm(),
+        },
+    )
 
 
 @require_POST
@@ -48,7 +56,9 @@ def map_unit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         onto = form.cleaned_data["onto"]
         services.map_unit(unit, onto=onto, by=request.user)
-        messages.success(request, _("已将“%(a)s”映射为“%(b)s”。") % {"a": unit.name, "b": onto.name})
+        messages.success(
+            request, _("已将“%(a)s”映射为“%(b)s”。") % {"a": unit.name, "b": onto.name}
+        )
     else:
         messages.error(request, _("请选择要映射到的单位。"))
     return redirect("pending_units")
@@ -60,8 +70,12 @@ def confirm_unit(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(OrgUnit.objects.enabled(), pk=pk, confirmed=False)
     form = ConfirmUnitForm(request.POST)
     if form.is_valid():
-        services.confirm_unit(unit, by=request.user, kind=form.cleaned_data["kind"],
-                              parent=form.cleaned_data["parent"])
+        services.confirm_unit(
+            unit,
+            by=request.user,
+            kind=form.cleaned_data["kind"],
+            parent=form.cleaned_data["parent"],
+        )
         messages.success(request, _("已确认单位“%(a)s”。") % {"a": unit.name})
     else:
         messages.error(request, _("请选择单位类型。"))

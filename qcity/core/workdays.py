@@ -9,6 +9,7 @@ a legal deadline computed from a weekends-only guess would be silently wrong.
 from __future__ import annotations
 
 import datetime as dt
+
 from django.db import transaction
 
 from qcity.core.models import CalendarDay, CalendarYear
@@ -32,7 +33,9 @@ class CalendarUnknown(Exception):
 
     def __init__(self, day: dt.date) -> None:
         self.day = day
-        super().__init__(f"{day.year} 年的节假日安排尚未录入，无法计算 {day.isoformat()} 起的工作日")
+        super().__init__(
+            f"{day.year} 年的节假日安排尚未录入，无法计算 {day.isoformat()} 起的工作日"
+        )
 
 
 class _Calendar:
@@ -98,11 +101,18 @@ def load_chinese_calendar(source: str = "chinese-calendar") -> tuple[int, int]:
 
     known_days = set(CalendarDay.objects.values_list("date", flat=True))
     new_days = [
-        CalendarDay(date=d, is_workday=False, name=HOLIDAY_NAMES_ZH.get(name, name or ""), source=source)
+        CalendarDay(
+            date=d, is_workday=False, name=HOLIDAY_NAMES_ZH.get(name, name or ""), source=source
+        )
         for d, name in chinese_calendar.holidays.items()
         if d not in known_days
     ] + [
-        CalendarDay(date=d, is_workday=True, name=f"{HOLIDAY_NAMES_ZH.get(name, name or '')}调休上班", source=source)
+        CalendarDay(
+            date=d,
+            is_workday=True,
+            name=f"{HOLIDAY_NAMES_ZH.get(name, name or '')}调休上班",
+            source=source,
+        )
         for d, name in chinese_calendar.workdays.items()
         if d not in known_days and d.weekday() >= 5
     ]

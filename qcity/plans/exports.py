@@ -31,15 +31,17 @@ def plan_breakdown_xlsx(plan: Plan, measures: list[Measure]) -> bytes:
         cell.font = Font(bold=True)
     for measure in measures:
         units = list(measure.responsibilities.all())
-        ws.append([
-            f"（{measure.chapter.number}）{measure.chapter.heading}",
-            measure.number,
-            measure.title,
-            "、".join(r.written_name for r in units if r.is_lead),
-            "、".join(r.written_name for r in units),
-            "\n".join(target_label(t) for t in measure.targets.all()),
-            measure.text,
-        ])
+        ws.append(
+            [
+                f"（{measure.chapter.number}）{measure.chapter.heading}",
+                measure.number,
+                measure.title,
+                "、".join(r.written_name for r in units if r.is_lead),
+                "、".join(r.written_name for r in units),
+                "\n".join(target_label(t) for t in measure.targets.all()),
+                measure.text,
+            ]
+        )
     for index, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     for row in ws.iter_rows(min_row=3):

@@ -13,7 +13,10 @@ class Plan(models.Model):
     title = models.CharField(_("标题"), max_length=300)
     issuer = models.CharField(_("发布机关"), max_length=100)
     owner_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="owned_plans", verbose_name=_("牵头管理单位")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="owned_plans",
+        verbose_name=_("牵头管理单位"),
     )
     source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
     source_sha256 = models.CharField(max_length=64, blank=True)
@@ -116,7 +119,11 @@ class Target(models.Model):
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
     measure = models.ForeignKey(
-        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="targets",
+        Measure,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
         help_text=_("空表示方案总体目标"),
     )
     seq = models.PositiveIntegerField(_("顺序"))

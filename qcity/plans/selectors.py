@@ -22,10 +22,14 @@ def visible_measures(user: User, plan: Plan | None = None) -> QuerySet[Measure]:
     if plan is not None:
         qs = qs.filter(plan=plan)
     responsibilities = Responsibility.objects.select_related("org_unit").order_by("order")
-    return scoped(user, qs).prefetch_related(
-        Prefetch("responsibilities", queryset=responsibilities),
-        Prefetch("targets", queryset=Target.objects.filter(withdrawn=False)),
-    ).order_by("plan_id", "seq")
+    return (
+        scoped(user, qs)
+        .prefetch_related(
+            Prefetch("responsibilities", queryset=responsibilities),
+            Prefetch("targets", queryset=Target.objects.filter(withdrawn=False)),
+        )
+        .order_by("plan_id", "seq")
+    )
 
 
 def get_measure(user: User, pk: int) -> Measure:
@@ -33,9 +37,11 @@ def get_measure(user: User, pk: int) -> Measure:
 
 
 def visible_targets(user: User, plan: Plan) -> QuerySet[Target]:
-    return scoped(user, Target.objects.filter(plan=plan, withdrawn=False)).select_related(
-        "measure"
-    ).order_by("seq")
+    return (
+        scoped(user, Target.objects.filter(plan=plan, withdrawn=False))
+        .select_related("measure")
+        .order_by("seq")
+    )
 
 
 def chapters_with_measures(user: User, plan: Plan) -> list[tuple[Chapter, list[Measure]]]:
@@ -51,14 +57,17 @@ def search_measures(user: User, plan: Plan, query: str) -> QuerySet[Measure]:
     qs = visible_measures(user, plan)
     for word in query.split()[:5]:
         qs = qs.filter(
-            Q(title__icontains=word) | Q(text__icontains=word)
+            Q(title__icontains=word)
+            | Q(text__icontains=word)
             | Q(responsibilities__written_name__icontains=word)
             | Q(responsibilities__org_unit__name__icontains=word)
         )
     return qs.distinct()
 
 
-def responsibility_matrix(user: User, plan: Plan) -> tuple[list[OrgUnit], list[Measure], set[tuple[int, int]], set[tuple[int, int]]]:
+def responsibility_matrix(
+    user: User, plan: Plan
+) -> tuple[list[OrgUnit], list[Measure], set[tuple[int, int]], set[tuple[int, int]]]:
     """Units × measures: (units, measures, cells responsible, cells lead)."""
     measures = list(visible_measures(user, plan))
     units: dict[int, OrgUnit] = {}

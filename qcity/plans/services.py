@@ -56,8 +56,14 @@ def import_plan(
     report = ImportReport(plan_id=None, created=False, dry_run=dry_run)
     try:
         with transaction.atomic():
-            _apply(parsed, report, by=by, owner_unit=owner_unit,
-                   source_name=source_name, source_sha256=source_sha256)
+            _apply(
+                parsed,
+                report,
+                by=by,
+                owner_unit=owner_unit,
+                source_name=source_name,
+                source_sha256=source_sha256,
+            )
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -65,13 +71,23 @@ def import_plan(
     return report
 
 
-def _apply(parsed: ParsedPlan, report: ImportReport, *, by: User | None, owner_unit: OrgUnit,
-           source_name: str, source_sha256: str) -> None:
+def _apply(
+    parsed: ParsedPlan,
+    report: ImportReport,
+    *,
+    by: User | None,
+    owner_unit: OrgUnit,
+    source_name: str,
+    source_sha256: str,
+) -> None:
     plan = Plan.objects.select_for_update().filter(issuer=parsed.issuer, title=parsed.title).first()
     if plan is None:
         plan = Plan.objects.create(
-            title=parsed.title, issuer=parsed.issuer, owner_unit=owner_unit,
-            source_name=source_name, source_sha256=source_sha256,
+            title=parsed.title,
+            issuer=parsed.issuer,
+            owner_unit=owner_unit,
+            source_name=source_name,
+            source_sha256=source_sha256,
         )
         report.created = True
         report.changes.append(f"新建方案：{parsed.title}")
@@ -86,10 +102,16 @@ def _apply(parsed: ParsedPlan, report: ImportReport, *, by: User | None, owner_u
 
     if report.changes:
         audit.record(
-            "plan.imported" if report.created else "plan.reimported", by=by, obj=plan,
+            "plan.imported" if report.created else "plan.reimported",
+            by=by,
+            obj=plan,
             actor_label="" if by else "system",
-            details={"source": source_name, "sha256": source_sha256, "changes": report.changes,
-                     "unconfirmed_units": report.unconfirmed_units},
+            details={
+                "source": source_name,
+                "sha256": source_sha256,
+                "changes": report.changes,
+                "unconfirmed_units": report.unconfirmed_units,
+            },
         )
 
 
@@ -104,14 +126,22 @@ def _sync_chapters(plan: Plan, parsed: ParsedPlan, report: ImportReport) -> dict
             if not report.created:
                 report.changes.append(f"新增章节（{chapter.number}）{chapter.heading}")
         elif current.heading != chapter.heading:
-            report.changes.append(f"章节（{chapter.number}）标题：{current.heading} → {chapter.heading}")
+            report.changes.append(
+                f"章节（{chapter.number}）标题：{current.heading} → {chapter.heading}"
+            )
             current.heading = chapter.heading
             current.save(update_fields=["heading"])
     return existing
 
 
-def _sync_measures(plan: Plan, parsed: ParsedPlan, chapters: dict[int, Chapter],
-                   report: ImportReport, *, by: User | None) -> dict[tuple[int, int], Measure]:
+def _sync_measures(
+    plan: Plan,
+    parsed: ParsedPlan,
+    chapters: dict[int, Chapter],
+    report: ImportReport,
+    *,
+    by: User | None,
+) -> dict[tuple[int, int], Measure]:
     existing = {m.seq: m for m in plan.measures.prefetch_related("responsibilities")}
     by_key: dict[tuple[int, int], Measure] = {}
     seq = 0
@@ -119,9 +149,12 @@ def _sync_measures(plan: Plan, parsed: ParsedPlan, chapters: dict[int, Chapter],
         for parsed_measure in chapter.measures:
             seq += 1
             fields = {
-                "chapter": chapters[chapter.number], "number": parsed_measure.number,
-                "title": parsed_measure.title, "text": parsed_measure.text,
-                "units_text": parsed_measure.units_text, "withdrawn": False,
+                "chapter": chapters[chapter.number],
+                "number": parsed_measure.number,
+                "title": parsed_measure.title,
+                "text": parsed_measure.text,
+                "units_text": parsed_measure.units_text,
+                "withdrawn": False,
             }
             measure = existing.get(seq)
             if measure is None:
@@ -129,15 +162,22 @@ def _sync_measures(plan: Plan, parsed: ParsedPlan, chapters: dict[int, Chapter],
                 if not report.created:
                     report.changes.append(f"新增措施 {measure}")
             else:
-                changed = [name for name, value in fields.items() if getattr(measure, name) != value]
+                changed = [
+                    name for name, value in fields.items() if getattr(measure, name) != value
+                ]
                 if changed:
                     for name in changed:
                         setattr(measure, name, fields[name])
                     measure.save(update_fields=changed)
                     report.changes.append(f"措施 {measure.number} 变更：{'、'.join(changed)}")
-            _sync_responsibilities(measure, parsed_measure.responsible_units,
-                                   set(parsed_measure.lead_units), report, by=by,
-                                   existing_known=report.created is False)
+            _sync_responsibilities(
+                measure,
+                parsed_measure.responsible_units,
+                set(parsed_measure.lead_units),
+                report,
+                by=by,
+                existing_known=report.created is False,
+            )
             by_key[(chapter.number, parsed_measure.number)] = measure
     for stale in plan.measures.filter(seq__gt=seq, withdrawn=False):
         stale.withdrawn = True
@@ -146,9 +186,15 @@ def _sync_measures(plan: Plan, parsed: ParsedPlan, chapters: dict[int, Chapter],
     return by_key
 
 
-def _sync_responsibilities(measure: Measure, names: list[str], leads: set[str],
-                           report: ImportReport, *, by: User | None,
-                           existing_known: bool) -> None:
+def _sync_responsibilities(
+    measure: Measure,
+    names: list[str],
+    leads: set[str],
+    report: ImportReport,
+    *,
+    by: User | None,
+    existing_known: bool,
+) -> None:
     wanted = [(name, name in leads) for name in names]
     current = [(r.written_name, r.is_lead) for r in measure.responsibilities.all()]
     if wanted == current:
@@ -159,8 +205,11 @@ def _sync_responsibilities(measure: Measure, names: list[str], leads: set[str],
         unit = resolve_unit_name(name) or _unconfirmed(name, report, by=by)
         if not unit.confirmed and name not in report.unconfirmed_units:
             report.unconfirmed_units.append(name)
-        rows.append(Responsibility(measure=measure, org_unit=unit, written_name=name,
-                                   is_lead=is_lead, order=order))
+        rows.append(
+            Responsibility(
+                measure=measure, org_unit=unit, written_name=name, is_lead=is_lead, order=order
+            )
+        )
     Responsibility.objects.bulk_create(rows)
     if existing_known:
         report.changes.append(
@@ -175,8 +224,9 @@ def _unconfirmed(name: str, report: ImportReport, *, by: User | None) -> OrgUnit
     return unit
 
 
-def _sync_targets(plan: Plan, parsed: ParsedPlan, measures: dict[tuple[int, int], Measure],
-                  report: ImportReport) -> None:
+def _sync_targets(
+    plan: Plan, parsed: ParsedPlan, measures: dict[tuple[int, int], Measure], report: ImportReport
+) -> None:
     existing = {t.seq: t for t in plan.targets.all()}
     measure_by_number = {number: m for (_, number), m in measures.items()}
 
@@ -192,9 +242,13 @@ def _sync_targets(plan: Plan, parsed: ParsedPlan, measures: dict[tuple[int, int]
     for seq, target in enumerate(parsed.targets, start=1):
         fields = {
             "measure": measure_for(target.sentence, target.measure_number),
-            "indicator_name": target.indicator, "text": target.text,
-            "sentence": target.sentence, "value": Decimal(str(target.value)),
-            "unit": target.unit, "comparator": target.comparator, "year": target.year,
+            "indicator_name": target.indicator,
+            "text": target.text,
+            "sentence": target.sentence,
+            "value": Decimal(str(target.value)),
+            "unit": target.unit,
+            "comparator": target.comparator,
+            "year": target.year,
             "withdrawn": False,
         }
         current = existing.get(seq)

@@ -19,11 +19,15 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
-    return render(request, "plans/plan_detail.html", {
-        "plan": plan,
-        "chapters": selectors.chapters_with_measures(request.user, plan),
-        "targets": selectors.visible_targets(request.user, plan),
-    })
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "chapters": selectors.chapters_with_measures(request.user, plan),
+            "targets": selectors.visible_targets(request.user, plan),
+        },
+    )
 
 
 @login_required
@@ -39,9 +43,14 @@ def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpRespon
 def my_measures(request: HttpRequest) -> HttpResponse:
     # "Mine" means my unit (or a unit below it) is responsible, whatever my scope.
     unit = request.user.unit
-    measures = selectors.visible_measures(request.user).none() if unit is None else (
-        selectors.visible_measures(request.user)
-        .filter(responsibilities__org_unit__path__startswith=unit.path).distinct()
+    measures = (
+        selectors.visible_measures(request.user).none()
+        if unit is None
+        else (
+            selectors.visible_measures(request.user)
+            .filter(responsibilities__org_unit__path__startswith=unit.path)
+            .distinct()
+        )
     )
     return render(request, "plans/my_measures.html", {"measures": measures})
 
@@ -51,8 +60,14 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
     units, measures, cells, leads = selectors.responsibility_matrix(request.user, plan)
     rows = [
-        (unit, [("lead" if (unit.pk, m.pk) in leads else "yes" if (unit.pk, m.pk) in cells else "")
-                for m in measures], sum(1 for m in measures if (unit.pk, m.pk) in cells))
+        (
+            unit,
+            [
+                ("lead" if (unit.pk, m.pk) in leads else "yes" if (unit.pk, m.pk) in cells else "")
+                for m in measures
+            ],
+            sum(1 for m in measures if (unit.pk, m.pk) in cells),
+        )
         for unit in units
     ]
     return render(request, "plans/matrix.html", {"plan": plan, "measures": measures, "rows": rows})
@@ -63,7 +78,9 @@ def search(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
     query = request.GET.get("q", "").strip()[:100]
     results = selectors.search_measures(request.user, plan, query) if query else []
-    template = "plans/_search_results.html" if request.headers.get("HX-Request") else "plans/search.html"
+    template = (
+        "plans/_search_results.html" if request.headers.get("HX-Request") else "plans/search.html"
+    )
     return render(request, template, {"plan": plan, "query": query, "results": results})
 
 
@@ -72,11 +89,18 @@ def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
     measures = list(selectors.visible_measures(request.user, plan))
     content = plan_breakdown_xlsx(plan, measures)
-    audit.record("plan.exported", by=request.user, obj=plan,
-                 ip=request.META.get("REMOTE_ADDR"), details={"rows": len(measures), "format": "xlsx"})
+    audit.record(
+        "plan.exported",
+        by=request.user,
+        obj=plan,
+        ip=request.META.get("REMOTE_ADDR"),
+        details={"rows": len(measures), "format": "xlsx"},
+    )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     filename = f"任务分解表-{plan.issuer}.xlsx"
-    response["Content-Disposition"] = f"attachment; filename=\"plan-{plan.pk}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"plan-{plan.pk}.xlsx\"; filename*=UTF-8''{quote(filename)}"
+    )
     return response

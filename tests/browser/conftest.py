@@ -16,9 +16,16 @@ from qcity.core.dbguards import install_audit_guards, remove_audit_guards
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("QCITY_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def pytest_collection_modifyitems(items):
@@ -41,11 +48,15 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, tmp_path):
-    context = chromium.new_context(locale="zh-CN", accept_downloads=True,
-                                   viewport={"width": 390, "height": 844})
+    context = chromium.new_context(
+        locale="zh-CN", accept_downloads=True, viewport={"width": 390, "height": 844}
+    )
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None,
+    )
     page.console_errors = errors
     yield page
     context.close()

@@ -75,7 +75,9 @@ def test_it_detects_a_rehashed_row_by_the_next_link():
     forged.action = "forged"
     new_hash = audit.compute_hash(forged)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE core_auditevent SET action = 'forged', hash = %s WHERE seq = 2", [new_hash])
+        cursor.execute(
+            "UPDATE core_auditevent SET action = 'forged', hash = %s WHERE seq = 2", [new_hash]
+        )
     with pytest.raises(CommandError, match="第 3 条"):
         call_command("verify_audit")
 

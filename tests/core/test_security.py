@@ -108,7 +108,10 @@ def _run_settings_check(env: dict, *args: str) -> subprocess.CompletedProcess:
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "qcity.cli", "check", *args],
-        env=full_env, capture_output=True, text=True, timeout=120,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -126,8 +129,13 @@ def test_it_rejects_a_malformed_boolean_setting():
 
 def test_it_passes_the_deploy_check_with_production_settings():
     result = _run_settings_check(
-        {"QCITY_ENV": "production", "ALLOWED_HOSTS": "qcity.example",
-         "SECRET_KEY": "k" * 20 + "Zx9#Qv2!Lm7@Rt4$Wb8%Yn3^Hc6&Jd1*Pf5(Ge0)" + "s" * 10},
-        "--deploy", "--fail-level", "WARNING",
+        {
+            "QCITY_ENV": "production",
+            "ALLOWED_HOSTS": "qcity.example",
+            "SECRET_KEY": "k" * 20 + "Zx9#Qv2!Lm7@Rt4$Wb8%Yn3^Hc6&Jd1*Pf5(Ge0)" + "s" * 10,
+        },
+        "--deploy",
+        "--fail-level",
+        "WARNING",
     )
     assert result.returncode == 0, result.stderr + result.stdout

@@ -57,14 +57,18 @@ def test_it_refuses_a_deadline_that_runs_off_the_end_of_the_calendar():
 
 def test_it_uses_the_table_so_an_edit_takes_effect():
     # An extra holiday declared locally (e.g. a weather closure) is honoured at once.
-    CalendarDay.objects.create(date=D(2025, 9, 29), is_workday=False, name="临时停工", source="manual")
+    CalendarDay.objects.create(
+        date=D(2025, 9, 29), is_workday=False, name="临时停工", source="manual"
+    )
     assert add_workdays(D(2025, 9, 28), 1) == D(2025, 9, 30)
 
 
 def test_it_accepts_a_new_year_added_by_hand():
     last = CalendarYear.objects.order_by("-year").first().year
     CalendarYear.objects.create(year=last + 1, source="国务院办公厅通知")
-    CalendarDay.objects.create(date=D(last + 1, 1, 1), is_workday=False, name="元旦", source="manual")
+    CalendarDay.objects.create(
+        date=D(last + 1, 1, 1), is_workday=False, name="元旦", source="manual"
+    )
     assert not is_workday(D(last + 1, 1, 1))
 
 

@@ -39,7 +39,7 @@ def _client(client, user):
 
 
 def _measure_numbers_in(html: str, plan) -> set[int]:
-    return {m.number for m in Measure.objects.filter(plan=plan) if f"/measures/{m.pk}/\"" in html}
+    return {m.number for m in Measure.objects.filter(plan=plan) if f'/measures/{m.pk}/"' in html}
 
 
 def test_the_expectations_are_not_trivial():
@@ -110,8 +110,11 @@ def test_the_api_applies_the_same_scope(client, world, persona):
         else:
             assert response.status_code == 404
             assert response.json()["code"] == "not_found"
-    for path in (f"/api/v1/plans/{plan.pk}", f"/api/v1/plans/{plan.pk}/chapters",
-                 f"/api/v1/plans/{plan.pk}/targets"):
+    for path in (
+        f"/api/v1/plans/{plan.pk}",
+        f"/api/v1/plans/{plan.pk}/chapters",
+        f"/api/v1/plans/{plan.pk}/targets",
+    ):
         assert c.get(path).status_code == (200 if expected else 404), path
 
 
@@ -150,16 +153,22 @@ def test_the_api_refuses_anonymous_requests_with_a_stable_code(client, world):
 
 def test_anonymous_pages_redirect_to_login(client, world):
     plan, _ = world
-    for path in ("/", "/plans/", f"/plans/{plan.pk}/", f"/plans/{plan.pk}/export.xlsx", "/plans/mine/"):
+    for path in (
+        "/",
+        "/plans/",
+        f"/plans/{plan.pk}/",
+        f"/plans/{plan.pk}/export.xlsx",
+        "/plans/mine/",
+    ):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 def test_a_token_authenticates_with_the_owners_scope(client, world):
-    from qcity.core.services import issue_api_token, revoke_api_token
     from qcity.core.models import ApiToken
+    from qcity.core.services import issue_api_token, revoke_api_token
 
-    plan, users = world
+    _, users = world
     raw = issue_api_token(users["nongye"], name="测试", by=users["secadmin"])
     response = client.get("/api/v1/measures", {"limit": 100}, HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert {m["number"] for m in response.json()["items"]} == EXPECTED["nongye"]

@@ -1,6 +1,4 @@
 import os
-import shutil
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -42,7 +40,9 @@ def test_it_stores_every_chapter_measure_and_unit_of_the_seed(plan):
             (m["number"], m["title"]) for m in expected_chapter["measures"]
         ]
         for measure, expected_measure in zip(measures, expected_chapter["measures"], strict=True):
-            written = list(measure.responsibilities.order_by("order").values_list("written_name", flat=True))
+            written = list(
+                measure.responsibilities.order_by("order").values_list("written_name", flat=True)
+            )
             assert written == expected_measure["responsible_units"]
     assert plan.targets.count() == len(expected["targets"])
 
@@ -59,7 +59,9 @@ def test_it_stores_an_unknown_unit_as_unconfirmed_not_as_a_department(plan):
     typo = plan.measures.get(number=16).responsibilities.get(written_name="市交通运输局市")
     assert typo.org_unit.confirmed is False
     assert typo.org_unit.kind == OrgUnit.Kind.UNCONFIRMED
-    assert list(OrgUnit.objects.filter(confirmed=False).values_list("name", flat=True)) == ["市交通运输局市"]
+    assert list(OrgUnit.objects.filter(confirmed=False).values_list("name", flat=True)) == [
+        "市交通运输局市"
+    ]
 
 
 def test_it_ties_targets_to_their_measure_or_to_the_plan(plan):
@@ -90,7 +92,9 @@ def test_a_dry_run_reports_changes_and_stores_nothing(org_units, tmp_path):
 def test_a_dry_run_of_a_revised_text_lists_each_change(plan, tmp_path):
     revised = tmp_path / "revised.txt"
     text = BUNDLED_SEED.read_text(encoding="utf-8")
-    text = text.replace("(责任单位:市商务局、市市场监管局)", "(责任单位:市商务局、市市场监管局、市财政局)")
+    text = text.replace(
+        "(责任单位:市商务局、市市场监管局)", "(责任单位:市商务局、市市场监管局、市财政局)"
+    )
     text = text.replace("科技成果本地转化率达到60%以上", "科技成果本地转化率达到65%以上")
     revised.write_text(text, encoding="utf-8")
     before = _snapshot()
@@ -111,7 +115,9 @@ def test_mapping_an_unconfirmed_unit_makes_the_next_import_resolve_it(plan, pers
     typo = OrgUnit.objects.get(name="市交通运输局市")
     transport = OrgUnit.objects.get(name="市交通运输局")
     map_unit(typo, onto=transport, by=personas["coordinator"])
-    responsibility = plan.measures.get(number=16).responsibilities.get(written_name="市交通运输局市")
+    responsibility = plan.measures.get(number=16).responsibilities.get(
+        written_name="市交通运输局市"
+    )
     assert responsibility.org_unit == transport
     assert UnitAlias.objects.get(name="市交通运输局市").unit == transport
     typo.refresh_from_db()
@@ -131,7 +137,9 @@ def test_mapping_an_unconfirmed_unit_makes_the_next_import_resolve_it(plan, pers
     ],
     ids=["empty", "whitespace", "png", "pdf-without-text", "not-a-plan"],
 )
-def test_bad_input_exits_2_with_one_line_and_stores_nothing(org_units, tmp_path, content, code_text):
+def test_bad_input_exits_2_with_one_line_and_stores_nothing(
+    org_units, tmp_path, content, code_text
+):
     path = tmp_path / "input.txt"
     path.write_bytes(content)
     before = _snapshot()
@@ -150,8 +158,13 @@ def test_parse_plan_prints_json_without_a_database(tmp_path):
     import sys
 
     env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none"}
-    result = subprocess.run([sys.executable, "-m", "qcity.cli", "parse_plan", str(BUNDLED_SEED)],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "qcity.cli", "parse_plan", str(BUNDLED_SEED)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["issuer"] == "铁岭市"
@@ -164,8 +177,12 @@ def test_parse_plan_exits_2_on_an_empty_file(tmp_path):
 
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
-    result = subprocess.run([sys.executable, "-m", "qcity.cli", "parse_plan", str(empty)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "qcity.cli", "parse_plan", str(empty)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
@@ -177,5 +194,3 @@ def test_load_defaults_is_idempotent(org_units, capsys):
     call_command("load_defaults")
     assert {m.__name__: m.objects.count() for m in (Plan, Measure, OrgUnit, AuditEvent)} == counts
     assert counts["Measure"] == 27
-
-

@@ -9,178 +9,425 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(default=0)),
+                (
+                    "hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000",
+                        max_length=64,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True)),
-                ('is_workday', models.BooleanField(verbose_name='是否工作日')),
-                ('name', models.CharField(blank=True, max_length=50, verbose_name='说明')),
-                ('source', models.CharField(default='chinese-calendar', max_length=50, verbose_name='来源')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(unique=True)),
+                ("is_workday", models.BooleanField(verbose_name="是否工作日")),
+                ("name", models.CharField(blank=True, max_length=50, verbose_name="说明")),
+                (
+                    "source",
+                    models.CharField(
+                        default="chinese-calendar", max_length=50, verbose_name="来源"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '节假日与调休',
-                'verbose_name_plural': '节假日与调休',
-                'ordering': ['date'],
+                "verbose_name": "节假日与调休",
+                "verbose_name_plural": "节假日与调休",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarYear',
+            name="CalendarYear",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveIntegerField(unique=True)),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='来源')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveIntegerField(unique=True)),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="来源")),
             ],
             options={
-                'verbose_name': '已知日历年度',
-                'verbose_name_plural': '已知日历年度',
-                'ordering': ['year'],
+                "verbose_name": "已知日历年度",
+                "verbose_name_plural": "已知日历年度",
+                "ordering": ["year"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('full_name', models.CharField(blank=True, max_length=50, verbose_name='姓名')),
-                ('role', models.CharField(choices=[('coordinator', '质量发展科协调员'), ('department_liaison', '部门联络员'), ('county_officer', '县区市场监管人员'), ('inspector', '执法检查人员'), ('lab', '检验检测机构人员'), ('enterprise', '企业用户'), ('system_admin', '系统管理员'), ('security_admin', '安全管理员'), ('audit_admin', '审计管理员')], max_length=32, verbose_name='角色')),
-                ('data_scope', models.CharField(blank=True, choices=[('all', '全部'), ('unit_and_below', '本单位及下级'), ('unit', '本单位'), ('self', '仅本人'), ('none', '无业务数据')], help_text='留空则按角色默认', max_length=20, verbose_name='数据范围')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号')),
-                ('failed_login_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('locked_until', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('password_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                ("full_name", models.CharField(blank=True, max_length=50, verbose_name="姓名")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("coordinator", "质量发展科协调员"),
+                            ("department_liaison", "部门联络员"),
+                            ("county_officer", "县区市场监管人员"),
+                            ("inspector", "执法检查人员"),
+                            ("lab", "检验检测机构人员"),
+                            ("enterprise", "企业用户"),
+                            ("system_admin", "系统管理员"),
+                            ("security_admin", "安全管理员"),
+                            ("audit_admin", "审计管理员"),
+                        ],
+                        max_length=32,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "data_scope",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("all", "全部"),
+                            ("unit_and_below", "本单位及下级"),
+                            ("unit", "本单位"),
+                            ("self", "仅本人"),
+                            ("none", "无业务数据"),
+                        ],
+                        help_text="留空则按角色默认",
+                        max_length=20,
+                        verbose_name="数据范围",
+                    ),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机号")),
+                ("failed_login_count", models.PositiveIntegerField(default=0, editable=False)),
+                ("locked_until", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "password_changed_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='用途')),
-                ('prefix', models.CharField(editable=False, max_length=8)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="用途")),
+                ("prefix", models.CharField(editable=False, max_length=8)),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API 令牌',
-                'verbose_name_plural': 'API 令牌',
+                "verbose_name": "API 令牌",
+                "verbose_name_plural": "API 令牌",
             },
         ),
         migrations.CreateModel(
-            name='DictionaryItem',
+            name="DictionaryItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('disabled_on', models.DateTimeField(blank=True, null=True, verbose_name='停用时间')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('dictionary', models.CharField(db_index=True, max_length=50, verbose_name='字典')),
-                ('code', models.CharField(max_length=50, verbose_name='代码')),
-                ('label', models.CharField(max_length=100, verbose_name='名称')),
-                ('description', models.TextField(blank=True, verbose_name='说明')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "disabled_on",
+                    models.DateTimeField(blank=True, null=True, verbose_name="停用时间"),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("dictionary", models.CharField(db_index=True, max_length=50, verbose_name="字典")),
+                ("code", models.CharField(max_length=50, verbose_name="代码")),
+                ("label", models.CharField(max_length=100, verbose_name="名称")),
+                ("description", models.TextField(blank=True, verbose_name="说明")),
             ],
             options={
-                'verbose_name': '字典项',
-                'verbose_name_plural': '字典项',
-                'ordering': ['dictionary', 'sort_order', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('dictionary', 'code'), name='dictionary_code_unique')],
+                "verbose_name": "字典项",
+                "verbose_name_plural": "字典项",
+                "ordering": ["dictionary", "sort_order", "code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("dictionary", "code"), name="dictionary_code_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrgUnit',
+            name="OrgUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('disabled_on', models.DateTimeField(blank=True, null=True, verbose_name='停用时间')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='排序')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='名称')),
-                ('full_name', models.CharField(blank=True, max_length=200, verbose_name='全称')),
-                ('code', models.CharField(blank=True, help_text='县级行政区划用 GB/T 2260 代码', max_length=32, null=True, unique=True, verbose_name='代码')),
-                ('kind', models.CharField(choices=[('government', '人民政府'), ('department', '政府部门'), ('county', '县（市）区'), ('station', '基层所站'), ('institution', '事业单位/机构'), ('external', '驻市单位及其他机关'), ('unconfirmed', '待确认单位')], max_length=20, verbose_name='类型')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('confirmed', models.BooleanField(default=True, help_text='导入计划时遇到的未知单位名称先存为待确认单位，由协调员确认或映射', verbose_name='已确认')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='core.orgunit', verbose_name='上级单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "disabled_on",
+                    models.DateTimeField(blank=True, null=True, verbose_name="停用时间"),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="排序")),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="名称")),
+                ("full_name", models.CharField(blank=True, max_length=200, verbose_name="全称")),
+                (
+                    "code",
+                    models.CharField(
+                        blank=True,
+                        help_text="县级行政区划用 GB/T 2260 代码",
+                        max_length=32,
+                        null=True,
+                        unique=True,
+                        verbose_name="代码",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("government", "人民政府"),
+                            ("department", "政府部门"),
+                            ("county", "县（市）区"),
+                            ("station", "基层所站"),
+                            ("institution", "事业单位/机构"),
+                            ("external", "驻市单位及其他机关"),
+                            ("unconfirmed", "待确认单位"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(db_index=True, default="", editable=False, max_length=255),
+                ),
+                (
+                    "confirmed",
+                    models.BooleanField(
+                        default=True,
+                        help_text="导入计划时遇到的未知单位名称先存为待确认单位，由协调员确认或映射",
+                        verbose_name="已确认",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="core.orgunit",
+                        verbose_name="上级单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '组织单位',
-                'verbose_name_plural': '组织单位',
-                'ordering': ['path'],
+                "verbose_name": "组织单位",
+                "verbose_name_plural": "组织单位",
+                "ordering": ["path"],
             },
         ),
         migrations.AddField(
-            model_name='user',
-            name='unit',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='core.orgunit', verbose_name='所属单位'),
+            model_name="user",
+            name="unit",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="users",
+                to="core.orgunit",
+                verbose_name="所属单位",
+            ),
         ),
         migrations.CreateModel(
-            name='UnitAlias',
+            name="UnitAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='别名')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='core.orgunit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="别名")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="core.orgunit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位别名',
-                'verbose_name_plural': '单位别名',
+                "verbose_name": "单位别名",
+                "verbose_name_plural": "单位别名",
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('time', models.DateTimeField(db_index=True)),
-                ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('object_type', models.CharField(blank=True, max_length=64)),
-                ('object_id', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('object_repr', models.CharField(blank=True, max_length=200)),
-                ('success', models.BooleanField(default=True)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("time", models.DateTimeField(db_index=True)),
+                ("actor_label", models.CharField(blank=True, max_length=150)),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                ("object_type", models.CharField(blank=True, max_length=64)),
+                ("object_id", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("object_repr", models.CharField(blank=True, max_length=200)),
+                ("success", models.BooleanField(default=True)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计事件',
-                'verbose_name_plural': '审计事件',
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='core_audite_object__bbabc4_idx')],
+                "verbose_name": "审计事件",
+                "verbose_name_plural": "审计事件",
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id"], name="core_audite_object__bbabc4_idx"
+                    )
+                ],
             },
         ),
     ]

@@ -5,125 +5,243 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Chapter',
+            name="Chapter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='序号')),
-                ('heading', models.CharField(max_length=200, verbose_name='标题')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="序号")),
+                ("heading", models.CharField(max_length=200, verbose_name="标题")),
             ],
             options={
-                'verbose_name': '章节',
-                'verbose_name_plural': '章节',
-                'ordering': ['plan', 'number'],
+                "verbose_name": "章节",
+                "verbose_name_plural": "章节",
+                "ordering": ["plan", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='标题')),
-                ('issuer', models.CharField(max_length=100, verbose_name='发布机关')),
-                ('source_name', models.CharField(blank=True, max_length=255, verbose_name='来源文件')),
-                ('source_sha256', models.CharField(blank=True, max_length=64)),
-                ('imported_at', models.DateTimeField(auto_now_add=True, verbose_name='导入时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('owner_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_plans', to='core.orgunit', verbose_name='牵头管理单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="标题")),
+                ("issuer", models.CharField(max_length=100, verbose_name="发布机关")),
+                (
+                    "source_name",
+                    models.CharField(blank=True, max_length=255, verbose_name="来源文件"),
+                ),
+                ("source_sha256", models.CharField(blank=True, max_length=64)),
+                ("imported_at", models.DateTimeField(auto_now_add=True, verbose_name="导入时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "owner_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_plans",
+                        to="core.orgunit",
+                        verbose_name="牵头管理单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '实施方案',
-                'verbose_name_plural': '实施方案',
-                'ordering': ['-imported_at'],
+                "verbose_name": "实施方案",
+                "verbose_name_plural": "实施方案",
+                "ordering": ["-imported_at"],
             },
         ),
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField(verbose_name='顺序')),
-                ('number', models.PositiveIntegerField(verbose_name='编号')),
-                ('title', models.CharField(max_length=300, verbose_name='标题')),
-                ('text', models.TextField(verbose_name='内容')),
-                ('units_text', models.CharField(blank=True, max_length=1000, verbose_name='责任单位原文')),
-                ('withdrawn', models.BooleanField(default=False, help_text='重新导入的文本中已不再有此项措施', verbose_name='已撤销')),
-                ('chapter', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='measures', to='plans.chapter')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measures', to='plans.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField(verbose_name="顺序")),
+                ("number", models.PositiveIntegerField(verbose_name="编号")),
+                ("title", models.CharField(max_length=300, verbose_name="标题")),
+                ("text", models.TextField(verbose_name="内容")),
+                (
+                    "units_text",
+                    models.CharField(blank=True, max_length=1000, verbose_name="责任单位原文"),
+                ),
+                (
+                    "withdrawn",
+                    models.BooleanField(
+                        default=False,
+                        help_text="重新导入的文本中已不再有此项措施",
+                        verbose_name="已撤销",
+                    ),
+                ),
+                (
+                    "chapter",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measures",
+                        to="plans.chapter",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measures",
+                        to="plans.plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '具体举措',
-                'verbose_name_plural': '具体举措',
-                'ordering': ['plan', 'seq'],
+                "verbose_name": "具体举措",
+                "verbose_name_plural": "具体举措",
+                "ordering": ["plan", "seq"],
             },
         ),
         migrations.AddField(
-            model_name='chapter',
-            name='plan',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chapters', to='plans.plan'),
+            model_name="chapter",
+            name="plan",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="chapters",
+                to="plans.plan",
+            ),
         ),
         migrations.CreateModel(
-            name='Responsibility',
+            name="Responsibility",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('written_name', models.CharField(max_length=100, verbose_name='原文写法')),
-                ('is_lead', models.BooleanField(default=False, verbose_name='牵头')),
-                ('order', models.PositiveIntegerField(verbose_name='排列顺序')),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responsibilities', to='plans.measure')),
-                ('org_unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='responsibilities', to='core.orgunit', verbose_name='单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("written_name", models.CharField(max_length=100, verbose_name="原文写法")),
+                ("is_lead", models.BooleanField(default=False, verbose_name="牵头")),
+                ("order", models.PositiveIntegerField(verbose_name="排列顺序")),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="responsibilities",
+                        to="plans.measure",
+                    ),
+                ),
+                (
+                    "org_unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="responsibilities",
+                        to="core.orgunit",
+                        verbose_name="单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '责任分工',
-                'verbose_name_plural': '责任分工',
-                'ordering': ['measure', 'order'],
+                "verbose_name": "责任分工",
+                "verbose_name_plural": "责任分工",
+                "ordering": ["measure", "order"],
             },
         ),
         migrations.CreateModel(
-            name='Target',
+            name="Target",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField(verbose_name='顺序')),
-                ('indicator_name', models.CharField(max_length=200, verbose_name='指标')),
-                ('text', models.CharField(max_length=500, verbose_name='目标原文')),
-                ('sentence', models.TextField(blank=True, verbose_name='出处句子')),
-                ('value', models.DecimalField(decimal_places=4, max_digits=18, verbose_name='目标值')),
-                ('unit', models.CharField(blank=True, max_length=20, verbose_name='单位')),
-                ('comparator', models.CharField(choices=[('>=', '≥'), ('<=', '≤'), ('=', '达到'), ('>', '>'), ('<', '<')], max_length=2, verbose_name='比较')),
-                ('year', models.PositiveIntegerField(blank=True, null=True, verbose_name='目标年份')),
-                ('withdrawn', models.BooleanField(default=False, verbose_name='已撤销')),
-                ('measure', models.ForeignKey(blank=True, help_text='空表示方案总体目标', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='plans.measure')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='plans.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveIntegerField(verbose_name="顺序")),
+                ("indicator_name", models.CharField(max_length=200, verbose_name="指标")),
+                ("text", models.CharField(max_length=500, verbose_name="目标原文")),
+                ("sentence", models.TextField(blank=True, verbose_name="出处句子")),
+                (
+                    "value",
+                    models.DecimalField(decimal_places=4, max_digits=18, verbose_name="目标值"),
+                ),
+                ("unit", models.CharField(blank=True, max_length=20, verbose_name="单位")),
+                (
+                    "comparator",
+                    models.CharField(
+                        choices=[(">=", "≥"), ("<=", "≤"), ("=", "达到"), (">", ">"), ("<", "<")],
+                        max_length=2,
+                        verbose_name="比较",
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="目标年份"),
+                ),
+                ("withdrawn", models.BooleanField(default=False, verbose_name="已撤销")),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="空表示方案总体目标",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="plans.measure",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="targets",
+                        to="plans.plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '目标',
-                'verbose_name_plural': '目标',
-                'ordering': ['plan', 'seq'],
+                "verbose_name": "目标",
+                "verbose_name_plural": "目标",
+                "ordering": ["plan", "seq"],
             },
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.UniqueConstraint(fields=('issuer', 'title'), name='plan_issuer_title_unique'),
+            model_name="plan",
+            constraint=models.UniqueConstraint(
+                fields=("issuer", "title"), name="plan_issuer_title_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='measure',
-            constraint=models.UniqueConstraint(fields=('plan', 'seq'), name='measure_plan_seq_unique'),
+            model_name="measure",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "seq"), name="measure_plan_seq_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='chapter',
-            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='chapter_plan_number_unique'),
+            model_name="chapter",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "number"), name="chapter_plan_number_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='responsibility',
-            constraint=models.UniqueConstraint(fields=('measure', 'order'), name='responsibility_order_unique'),
+            model_name="responsibility",
+            constraint=models.UniqueConstraint(
+                fields=("measure", "order"), name="responsibility_order_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.UniqueConstraint(fields=('plan', 'seq'), name='target_plan_seq_unique'),
+            model_name="target",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "seq"), name="target_plan_seq_unique"
+            ),
         ),
     ]

@@ -14,6 +14,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         years, days = load_chinese_calendar()
         if years or days:
-            audit.record("calendar.loaded", by=None, actor_label="system",
-                         details={"years": years, "days": days})
+            audit.record(
+                "calendar.loaded",
+                by=None,
+                actor_label="system",
+                details={"years": years, "days": days},
+            )
         self.stdout.write(f"节假日表：新增 {years} 个年度，{days} 天")

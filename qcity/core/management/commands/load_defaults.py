@@ -14,7 +14,9 @@ from django.core.management.base import BaseCommand
 
 from qcity.core.demo import create_demo_users
 
-SEED_PLAN = Path(__file__).resolve().parents[3] / "plans" / "data" / "tieling-quality-city-plan-2023.txt"
+SEED_PLAN = (
+    Path(__file__).resolve().parents[3] / "plans" / "data" / "tieling-quality-city-plan-2023.txt"
+)
 
 
 class Command(BaseCommand):

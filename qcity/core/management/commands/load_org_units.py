@@ -20,8 +20,14 @@ class Command(BaseCommand):
         ):
             parent = OrgUnit.objects.get(name=parent_name) if parent_name else None
             unit = OrgUnit.objects.filter(name=name).first()
-            wanted = {"kind": kind, "parent": parent, "code": code, "full_name": full_name,
-                      "sort_order": order, "confirmed": True}
+            wanted = {
+                "kind": kind,
+                "parent": parent,
+                "code": code,
+                "full_name": full_name,
+                "sort_order": order,
+                "confirmed": True,
+            }
             if unit is None:
                 unit = OrgUnit.objects.create(name=name, **wanted)
                 created += 1
@@ -33,6 +39,10 @@ class Command(BaseCommand):
             for alias in aliases:
                 UnitAlias.objects.get_or_create(name=alias, defaults={"unit": unit})
         if created or updated:
-            audit.record("org_unit.loaded", by=None, actor_label="system",
-                         details={"created": created, "updated": updated})
+            audit.record(
+                "org_unit.loaded",
+                by=None,
+                actor_label="system",
+                details={"created": created, "updated": updated},
+            )
         self.stdout.write(f"组织机构：新建 {created}，更新 {updated}")

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="只显示将发生的变化，不保存")
-        parser.add_argument("--owner-unit", default="市市场监管局", help="负责该方案的单位（默认：市市场监管局）")
+        parser.add_argument(
+            "--owner-unit", default="市市场监管局", help="负责该方案的单位（默认：市市场监管局）"
+        )
         parser.add_argument("--by", default="", help="以哪个用户的名义导入（用户名，记入审计）")
 
     def handle(self, *args, file: str, dry_run: bool, owner_unit: str, by: str, **options) -> None:
@@ -38,8 +40,12 @@ class Command(BaseCommand):
         for problem in parsed.problems:
             self.stderr.write(f"警告：{problem}")
         report = import_plan(
-            parsed, by=actor, owner_unit=owner, source_name=Path(file).name,
-            source_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(), dry_run=dry_run,
+            parsed,
+            by=actor,
+            owner_unit=owner,
+            source_name=Path(file).name,
+            source_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
+            dry_run=dry_run,
         )
         prefix = "（演练，未保存）" if dry_run else ""
         if not report.changes:
