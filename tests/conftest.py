@@ -86,3 +86,13 @@ PERSONAS = {
 @pytest.fixture
 def personas(org_units) -> dict[str, User]:
     return {name: make_user(name, role, unit) for name, (role, unit) in PERSONAS.items()}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # Test transactions roll back without signals; never let a cached calendar leak across tests.
+    from qcity.core import workdays
+
+    workdays.invalidate()
+    yield
+    workdays.invalidate()

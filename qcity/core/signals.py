@@ -1,11 +1,13 @@
-"""Authentication events: audited, and failed logins counted towards lockout."""
+"""Signal receivers: authentication audit and lockout; calendar cache invalidation."""
 
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from qcity.core import services
+from qcity.core import services, workdays
+from qcity.core.models import CalendarDay, CalendarYear
 
 
 def _ip(request) -> str | None:
@@ -26,3 +28,9 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 def on_logout(sender, request, user, **kwargs) -> None:
     if user is not None:
         services.record_logout(user, ip=_ip(request))
+
+
+@receiver([post_save, post_delete], sender=CalendarDay)
+@receiver([post_save, post_delete], sender=CalendarYear)
+def on_calendar_change(sender, **kwargs) -> None:
+    workdays.invalidate()

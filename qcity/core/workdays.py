@@ -9,6 +9,7 @@ a legal deadline computed from a weekends-only guess would be silently wrong.
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.db import transaction
 
@@ -51,10 +52,24 @@ class _Calendar:
         return day.weekday() < 5
 
 
+# The table changes a few times a year. Each process keeps a copy for at most
+# CACHE_SECONDS; an edit made in this process (admin, load_calendar) drops the
+# copy at once through core.signals, other processes see it within the TTL.
+CACHE_SECONDS = 60
+_cache: tuple[float, _Calendar] | None = None
+
+
+def invalidate() -> None:
+    global _cache
+    _cache = None
+
+
 def _calendar() -> _Calendar:
-    # The table is small (a few hundred rows); each request gets a fresh read
-    # unless it asks many questions in a row, so an edit is seen at once.
-    return _Calendar()
+    global _cache
+    now = time.monotonic()
+    if _cache is None or now - _cache[0] > CACHE_SECONDS:
+        _cache = (now, _Calendar())
+    return _cache[1]
 
 
 def is_workday(day: dt.date) -> bool:
@@ -128,4 +143,5 @@ def load_chinese_calendar(source: str = "chinese-calendar") -> tuple[int, int]:
         if y not in known_years
     ]
     CalendarYear.objects.bulk_create(new_years)
+    invalidate()  # bulk_create sends no signals
     return len(new_years), len(new_days)

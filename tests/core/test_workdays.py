@@ -76,3 +76,11 @@ def test_it_loads_the_calendar_idempotently(calendar):
     from qcity.core.workdays import load_chinese_calendar
 
     assert load_chinese_calendar() == (0, 0)
+
+
+def test_it_sees_an_edit_made_in_this_process_at_once():
+    assert is_workday(D(2025, 9, 29))
+    day = CalendarDay.objects.create(date=D(2025, 9, 29), is_workday=False, name="临时停工")
+    assert not is_workday(D(2025, 9, 29))
+    day.delete()
+    assert is_workday(D(2025, 9, 29))
