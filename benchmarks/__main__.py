@@ -37,7 +37,7 @@ def setup_django() -> None:
     django.setup()
     from django.core.management import call_command
 
-    devnull = open(os.devnull, "w")  # noqa: SIM115
+    devnull = open(os.devnull, "w")
     call_command("migrate", verbosity=0, stdout=devnull)
     call_command("load_defaults", stdout=devnull, stderr=devnull)
 
@@ -52,13 +52,23 @@ def grow_plan(extra_measures: int) -> None:
     units = list(OrgUnit.objects.filter(kind="department"))
     start = plan.measures.count()
     measures = Measure.objects.bulk_create(
-        Measure(plan=plan, chapter=chapter, seq=start + i + 1, number=start + i + 1,
-                title=f"合成举措 {i}", text="用于基准测试的合成举措。")
+        Measure(
+            plan=plan,
+            chapter=chapter,
+            seq=start + i + 1,
+            number=start + i + 1,
+            title=f"合成举措 {i}",
+            text="用于基准测试的合成举措。",
+        )
         for i in range(extra_measures)
     )
     Responsibility.objects.bulk_create(
-        Responsibility(measure=m, org_unit=units[(i + k) % len(units)],
-                       written_name=units[(i + k) % len(units)].name, order=k + 1)
+        Responsibility(
+            measure=m,
+            org_unit=units[(i + k) % len(units)],
+            written_name=units[(i + k) % len(units)].name,
+            order=k + 1,
+        )
         for i, m in enumerate(measures)
         for k in range(3)
     )
@@ -71,9 +81,15 @@ def bench_scope() -> dict:
 
     liaison = User.objects.filter(role=Role.DEPARTMENT_LIAISON).first()
     bare = best_of(lambda: list(Measure.objects.values_list("id", flat=True)))
-    filtered = best_of(lambda: list(scoped(liaison, Measure.objects.all()).values_list("id", flat=True)))
-    return {"name": "scoped measure list (liaison) vs bare scan", "baseline_s": bare,
-            "measured_s": filtered, "rows": Measure.objects.count()}
+    filtered = best_of(
+        lambda: list(scoped(liaison, Measure.objects.all()).values_list("id", flat=True))
+    )
+    return {
+        "name": "scoped measure list (liaison) vs bare scan",
+        "baseline_s": bare,
+        "measured_s": filtered,
+        "rows": Measure.objects.count(),
+    }
 
 
 def bench_audit(n: int = 300) -> dict:
@@ -94,8 +110,11 @@ def bench_audit(n: int = 300) -> dict:
             for i in range(n):
                 audit.record("bench.event", by=None, details={"i": i})
 
-    return {"name": f"audit.record x{n} (hash chain + head lock) vs plain ORM inserts",
-            "baseline_s": best_of(plain), "measured_s": best_of(chained)}
+    return {
+        "name": f"audit.record x{n} (hash chain + head lock) vs plain ORM inserts",
+        "baseline_s": best_of(plain),
+        "measured_s": best_of(chained),
+    }
 
 
 def bench_verify() -> dict:
@@ -105,19 +124,28 @@ def bench_verify() -> dict:
     rows = AuditEvent.objects.count()
     scan = best_of(lambda: sum(1 for _ in AuditEvent.objects.order_by("seq").iterator(2000)), 3)
     verify = best_of(verify_chain, 3)
-    return {"name": "verify_audit vs plain ordered scan of the audit table",
-            "baseline_s": scan, "measured_s": verify, "rows": rows}
+    return {
+        "name": "verify_audit vs plain ordered scan of the audit table",
+        "baseline_s": scan,
+        "measured_s": verify,
+        "rows": rows,
+    }
 
 
 def bench_parser() -> dict:
     from qcity.plans.parser import parse_plan_text, read_plan_text
 
-    seed = Path(__file__).resolve().parents[1] / "qcity/plans/data/tieling-quality-city-plan-2023.txt"
+    seed = (
+        Path(__file__).resolve().parents[1] / "qcity/plans/data/tieling-quality-city-plan-2023.txt"
+    )
     text = read_plan_text(seed)
     decode = best_of(lambda: read_plan_text(seed), 20)
     parse = best_of(lambda: parse_plan_text(text), 20)
-    return {"name": "parse the Tieling plan vs reading and decoding the file",
-            "baseline_s": decode, "measured_s": parse}
+    return {
+        "name": "parse the Tieling plan vs reading and decoding the file",
+        "baseline_s": decode,
+        "measured_s": parse,
+    }
 
 
 def bench_workdays(n: int = 200) -> dict:
@@ -138,8 +166,11 @@ def bench_workdays(n: int = 200) -> dict:
         for i in range(n):
             add_workdays(start + dt.timedelta(days=i), 20)
 
-    return {"name": f"add_workdays(+20) x{n} vs weekends-only loop", "baseline_s": best_of(naive),
-            "measured_s": best_of(real)}
+    return {
+        "name": f"add_workdays(+20) x{n} vs weekends-only loop",
+        "baseline_s": best_of(naive),
+        "measured_s": best_of(real),
+    }
 
 
 def main() -> int:
@@ -149,8 +180,10 @@ def main() -> int:
     print(f"{'benchmark':<68} {'baseline':>10} {'measured':>10} {'ratio':>7}")
     for r in results:
         r["ratio"] = r["measured_s"] / r["baseline_s"]
-        print(f"{r['name']:<68} {r['baseline_s'] * 1000:>8.2f}ms {r['measured_s'] * 1000:>8.2f}ms "
-              f"{r['ratio']:>6.1f}x")
+        print(
+            f"{r['name']:<68} {r['baseline_s'] * 1000:>8.2f}ms {r['measured_s'] * 1000:>8.2f}ms "
+            f"{r['ratio']:>6.1f}x"
+        )
     out = Path(os.environ.get("QCITY_BENCH_OUT", "var/bench.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))

@@ -62,7 +62,9 @@ def test_the_system_admin_disables_a_unit_and_it_is_audited(client, staff):
     unit.refresh_from_db()
     assert unit.disabled_on is not None
     assert not OrgUnit.objects.enabled().filter(pk=unit.pk).exists()
-    assert AuditEvent.objects.filter(action="admin.orgunit.disabled", object_id=str(unit.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="admin.orgunit.disabled", object_id=str(unit.pk)
+    ).exists()
 
 
 def test_reference_data_refuses_deletion_in_code():
@@ -74,7 +76,9 @@ def test_reference_data_refuses_deletion_in_code():
 def test_the_security_admin_unlocks_an_account(client, staff):
     from django.utils import timezone
 
-    User.objects.filter(username="nongye").update(locked_until=timezone.now() + timezone.timedelta(minutes=30), failed_login_count=5)
+    User.objects.filter(username="nongye").update(
+        locked_until=timezone.now() + timezone.timedelta(minutes=30), failed_login_count=5
+    )
     client.force_login(staff["secadmin"])
     target = User.objects.get(username="nongye")
     client.post("/admin/core/user/", {"action": "unlock", "_selected_action": [target.pk]})
@@ -86,7 +90,9 @@ def test_the_security_admin_unlocks_an_account(client, staff):
 def test_the_system_admin_cannot_unlock(client, staff):
     from django.utils import timezone
 
-    User.objects.filter(username="nongye").update(locked_until=timezone.now() + timezone.timedelta(minutes=30))
+    User.objects.filter(username="nongye").update(
+        locked_until=timezone.now() + timezone.timedelta(minutes=30)
+    )
     client.force_login(staff["sysadmin"])
     target = User.objects.get(username="nongye")
     client.post("/admin/core/user/", {"action": "unlock", "_selected_action": [target.pk]})

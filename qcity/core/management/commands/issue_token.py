@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("username")
         parser.add_argument("--name", required=True, help="令牌用途，如：统计局数据对接")
-        parser.add_argument("--days", type=int, default=None, help="有效天数（默认 API_TOKEN_DAYS）")
+        parser.add_argument(
+            "--days", type=int, default=None, help="有效天数（默认 API_TOKEN_DAYS）"
+        )
         parser.add_argument("--by", required=True, help="签发人用户名（须为安全管理员），记入审计")
 
     def handle(self, *args, username: str, name: str, days: int | None, by: str, **options) -> None:
