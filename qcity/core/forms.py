@@ -38,7 +38,11 @@ class MapUnitForm(forms.Form):
 class ConfirmUnitForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("类型"),
-        choices=[c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.UNCONFIRMED],
+        # Most unknown names in a plan are departments, so that comes first.
+        choices=sorted(
+            (c for c in OrgUnit.Kind.choices if c[0] != OrgUnit.Kind.UNCONFIRMED),
+            key=lambda c: c[0] != OrgUnit.Kind.DEPARTMENT,
+        ),
     )
     parent = forms.ModelChoiceField(
         label=_("上级单位"),

@@ -12,6 +12,7 @@ from qcity.core.forms import ConfirmUnitForm, MapUnitForm
 from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
 from qcity.core.scope import effective_scope, scoped
+from qcity.core.selectors import suggest_unit
 from qcity.plans.models import Measure, Plan
 
 
@@ -32,16 +33,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COORDINATOR)
 def pending_units(request: HttpRequest) -> HttpResponse:
-    units = (
+    units = list(
         OrgUnit.objects.enabled()
         .filter(confirmed=False)
         .prefetch_related("responsibilities__measure__plan")
     )
+    for unit in units:
+        unit.suggestion = suggest_unit(unit.name)
     return render(
         request,
         "core/pending_units.html",
         {
             "units": units,
+            "city": OrgUnit.objects.filter(kind=OrgUnit.Kind.GOVERNMENT, parent=None).first(),
             "map_form": MapUnitForm(),
             "confirm_form": ConfirmUnitForm(),
         },

@@ -194,3 +194,30 @@ def test_load_defaults_is_idempotent(org_units, capsys):
     call_command("load_defaults")
     assert {m.__name__: m.objects.count() for m in (Plan, Measure, OrgUnit, AuditEvent)} == counts
     assert counts["Measure"] == 27
+
+
+def test_the_pending_page_suggests_the_closest_unit_and_mapping_moves_the_measure(
+    client, plan, personas
+):
+    client.force_login(personas["coordinator"])
+    html = client.get("/units/pending/").content.decode()
+    transport = OrgUnit.objects.get(name="市交通运输局")
+    assert f'<option value="{transport.pk}" selected>' in html
+    typo = OrgUnit.objects.get(name="市交通运输局市")
+    response = client.post(f"/units/pending/{typo.pk}/map/", {"onto": transport.pk})
+    assert response.status_code == 302
+    assert plan.measures.get(number=16).responsibilities.filter(org_unit=transport).count() == 1
+    assert AuditEvent.objects.filter(
+        action="org_unit.mapped", actor=personas["coordinator"]
+    ).exists()
+    assert "没有待确认的单位" in client.get("/units/pending/").content.decode()
+
+
+def test_confirming_an_unknown_name_makes_it_a_unit_of_the_tree(client, plan, personas):
+    client.force_login(personas["coordinator"])
+    typo = OrgUnit.objects.get(name="市交通运输局市")
+    city = OrgUnit.objects.get(name="铁岭市人民政府")
+    client.post(f"/units/pending/{typo.pk}/confirm/", {"kind": "department", "parent": city.pk})
+    typo.refresh_from_db()
+    assert typo.confirmed and typo.kind == "department" and typo.is_within(city)
+    assert AuditEvent.objects.filter(action="org_unit.confirmed").exists()
