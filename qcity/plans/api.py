@@ -82,7 +82,7 @@ class MeasureOut(Schema):
 
     @staticmethod
     def resolve_lead_units(obj: Measure) -> list[str]:
-        return [r.written_name for r in obj.responsibilities.all() if r.is_lead]
+        return obj.lead_names
 
 
 class MeasureDetailOut(MeasureOut):

@@ -83,6 +83,11 @@ class Measure(models.Model):
     def __str__(self) -> str:
         return f"{self.number}. {self.title}"
 
+    @property
+    def lead_names(self) -> list[str]:
+        # Reads the prefetched responsibilities, so a list of measures costs no extra query.
+        return [r.written_name for r in self.responsibilities.all() if r.is_lead]
+
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         return Q(plan__owner_unit__in=units) | Q(responsibilities__org_unit__in=units)
