@@ -1,0 +1,16 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_it_speaks_chinese_by_default(client):
+    html = client.get("/accounts/login/").content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "质量强市数字化平台" in html
+
+
+@pytest.mark.django_db
+def test_it_speaks_english_through_gettext_when_asked(client):
+    html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in html
+    assert "Quality City Digital Platform" in html
+    assert "质量强市数字化平台" not in html
