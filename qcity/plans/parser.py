@@ -142,11 +142,14 @@ def read_plan_text(path: str | os.PathLike[str]) -> str:
 
 
 def _decode_text(data: bytes, name: str) -> str:
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
-                          (b"\xfe\xff", "utf-16-be")):
+    for bom, encoding in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(encoding)
+                return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError:
                 raise PlanParseError("undecodable_text", f"文本编码无法识别：{name}") from None
     if b"\x00" in data:  # no text encoding we accept puts NUL bytes in Chinese prose
@@ -200,8 +203,11 @@ def _reflow_pdf_lines(text: str) -> str:
         previous = out[-1] if out else ""
         # An unclosed "（责任单位：" always continues on the next line.
         unclosed = _bracket_depth(previous) > 0
-        wrapped = (len(previous) >= full and not previous.endswith(tuple("。！？；：:;)）】”"))
-                   and not _UNIT_LINE_RE.match(line))
+        wrapped = (
+            len(previous) >= full
+            and not previous.endswith(tuple("。！？；：:;)）】”"))
+            and not _UNIT_LINE_RE.match(line)
+        )
         if previous and line and (unclosed or wrapped) and _marker(line) is None:
             out[-1] += line
         else:
@@ -322,8 +328,10 @@ class _DocxNumbering:
             num_pr = ppr.find(_w("numPr")) if ppr is not None else None
             if num_pr is not None and num_pr.find(_w("numId")) is not None:
                 ilvl = num_pr.find(_w("ilvl"))
-                return (num_pr.find(_w("numId")).get(_w("val")),
-                        int(ilvl.get(_w("val"))) if ilvl is not None else 0)
+                return (
+                    num_pr.find(_w("numId")).get(_w("val")),
+                    int(ilvl.get(_w("val"))) if ilvl is not None else 0,
+                )
         return None, 0
 
 
@@ -332,8 +340,22 @@ def _w(tag: str) -> str:
 
 
 class _TextExtractor(HTMLParser):
-    _BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-               "table", "article"}
+    _BLOCKS = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "table",
+        "article",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -417,13 +439,25 @@ def _marker(line: str) -> tuple[int, int, str] | None:
                 number = _cn_to_int(token)
             else:
                 number = int(token)
-            return rank, number, line[match.end():]
+            return rank, number, line[match.end() :]
     return None
 
 
 def _cn_to_int(token: str) -> int:
-    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+    digits = {
+        "零": 0,
+        "〇": 0,
+        "一": 1,
+        "二": 2,
+        "两": 2,
+        "三": 3,
+        "四": 4,
+        "五": 5,
+        "六": 6,
+        "七": 7,
+        "八": 8,
+        "九": 9,
+    }
     total = current = 0
     for ch in token:
         if ch in digits:
@@ -537,8 +571,14 @@ def _find_title(lines: list[str]) -> tuple[int, str]:
     for index, line in enumerate(lines):
         previous = lines[index - 1] if index else ""
         # A title broken over two lines ("铁岭市质量强市建设" / "实施方案").
-        if (len(line) <= 8 and previous and len(previous) <= 40 and _TITLE_RE.search(line)
-                and not _is_title(previous) and _is_title(previous + line)):
+        if (
+            len(line) <= 8
+            and previous
+            and len(previous) <= 40
+            and _TITLE_RE.search(line)
+            and not _is_title(previous)
+            and _is_title(previous + line)
+        ):
             return index, previous + line
         if _is_title(line):
             return index, line
@@ -560,7 +600,7 @@ def _place_of(text: str) -> str:
         candidate = rest[: match.end()]
         if len(candidate) < 2 or _NOT_PLACE_RE.search(candidate):
             return place
-        place, rest = place + candidate, rest[match.end():]
+        place, rest = place + candidate, rest[match.end() :]
 
 
 def _find_issuer(title: str, before_title: list[str], cruft: list[str]) -> str:
@@ -584,15 +624,27 @@ def _find_issuer(title: str, before_title: list[str], cruft: list[str]) -> str:
 # ---------------------------------------------------------------------------
 
 _KINDS = [
-    ("goals", "主要目标|任务目标|工作目标|发展目标|总体目标|目标任务|建设目标|预期目标|具体目标|"
-              "目标要求|主要指标|行动目标|目标"),
-    ("support", "保障措施|组织保障|组织实施|保障机制|工作要求|实施步骤|工作步骤|进度安排|时间安排|"
-                "实施保障|工作保障|组织领导|职责分工|实施要求|推进机制|有关要求|监督考核|考核评估|"
-                "步骤安排|实施进度|强化保障|加强保障|保障体系"),
-    ("general", "总体要求|指导思想|基本原则|工作原则|总体思路|基本思路|工作思路|重要意义|编制依据|"
-                "适用范围|现状|背景"),
-    ("tasks", "重点任务|主要任务|具体举措|主要举措|重点举措|重点工作|工作任务|主要措施|具体措施|"
-              "重点措施|任务举措|工作措施|具体任务|主要内容|重点内容|任务措施|行动内容|重点行动"),
+    (
+        "goals",
+        "主要目标|任务目标|工作目标|发展目标|总体目标|目标任务|建设目标|预期目标|具体目标|"
+        "目标要求|主要指标|行动目标|目标",
+    ),
+    (
+        "support",
+        "保障措施|组织保障|组织实施|保障机制|工作要求|实施步骤|工作步骤|进度安排|时间安排|"
+        "实施保障|工作保障|组织领导|职责分工|实施要求|推进机制|有关要求|监督考核|考核评估|"
+        "步骤安排|实施进度|强化保障|加强保障|保障体系",
+    ),
+    (
+        "general",
+        "总体要求|指导思想|基本原则|工作原则|总体思路|基本思路|工作思路|重要意义|编制依据|"
+        "适用范围|现状|背景",
+    ),
+    (
+        "tasks",
+        "重点任务|主要任务|具体举措|主要举措|重点举措|重点工作|工作任务|主要措施|具体措施|"
+        "重点措施|任务举措|工作措施|具体任务|主要内容|重点内容|任务措施|行动内容|重点行动",
+    ),
 ]
 _KIND_RES = [(kind, re.compile(rf".{{0,4}}(?:{words}).{{0,4}}")) for kind, words in _KINDS]
 
@@ -628,8 +680,10 @@ def _mark_areas(root: _Node) -> None:
 # 责任单位 clauses
 # ---------------------------------------------------------------------------
 
-_LABELS = (r"责任单位|牵头单位|责任部门|牵头部门|主责单位|主办单位|负责单位|配合单位|配合部门|"
-           r"协办单位|协办部门|参与单位|参加单位|协同单位|责任主体|完成时限|完成时间|时间节点|时限要求")
+_LABELS = (
+    r"责任单位|牵头单位|责任部门|牵头部门|主责单位|主办单位|负责单位|配合单位|配合部门|"
+    r"协办单位|协办部门|参与单位|参加单位|协同单位|责任主体|完成时限|完成时间|时间节点|时限要求"
+)
 _LEAD_LABELS = {"牵头单位", "牵头部门", "主责单位", "主办单位"}
 _TIME_LABELS = {"完成时限", "完成时间", "时间节点", "时限要求"}
 _LABEL_RE = re.compile(
@@ -640,9 +694,24 @@ _UNIT_SUFFIX_RE = re.compile(
     r"(?:局|委|办|厅|府|院|会|部|门|中心|关|行|司|队|所|站|室|处|科|署|社|团|组|馆|台|校|联|协|盟|"
     r"区|县|市|镇|乡|街道|单位|机构|集团|企业|学|园|场|厂|军|庭|狱|省|州|旗)$"
 )
-_SUFFIX_WORDS = ("按照职责分工负责", "按职责分工负责", "按职责负责", "依职责负责", "分工负责",
-                 "分别负责", "共同负责", "负责", "配合", "参与", "协助", "协同", "落实", "等单位",
-                 "等部门", "等")
+_SUFFIX_WORDS = (
+    "按照职责分工负责",
+    "按职责分工负责",
+    "按职责负责",
+    "依职责负责",
+    "分工负责",
+    "分别负责",
+    "共同负责",
+    "负责",
+    "配合",
+    "参与",
+    "协助",
+    "协同",
+    "落实",
+    "等单位",
+    "等部门",
+    "等",
+)
 
 
 def _is_label_match(text: str, match: re.Match[str]) -> bool:
@@ -665,7 +734,7 @@ def _find_clause(text: str) -> tuple[int, int] | None:
         first = last = labels[-1]
         for match in reversed(labels[:-1]):
             # Labels belong to one clause unless a sentence of prose separates them.
-            if re.search(r"。(?!\s*$)", text[match.end(): first.start()]):
+            if re.search(r"。(?!\s*$)", text[match.end() : first.start()]):
                 break
             first = match
         start = first.start()
@@ -680,7 +749,7 @@ def _find_clause(text: str) -> tuple[int, int] | None:
     body = text.rstrip().rstrip("。.；;")
     if body.endswith((")", "）")):
         start = _match_open(body, len(body) - 1)
-        if start > 0 and _looks_like_units(body[start + 1: -1]):
+        if start > 0 and _looks_like_units(body[start + 1 : -1]):
             return start, len(body)
     return None
 
@@ -763,8 +832,11 @@ def _strip_unit_suffix(phrase: str) -> tuple[str, bool]:
 def _is_unit_name(name: str) -> bool:
     # "各镇(街道)" is judged by "各镇": a trailing bracket only qualifies the name.
     core = re.sub(r"[(（][^()（）]*[)）]$", "", name)
-    return (2 <= len(name) <= 40 and not re.search(r"[0-9０-９。！？]", name)
-            and bool(_UNIT_SUFFIX_RE.search(core)))
+    return (
+        2 <= len(name) <= 40
+        and not re.search(r"[0-9０-９。！？]", name)
+        and bool(_UNIT_SUFFIX_RE.search(core))
+    )
 
 
 def _parse_units(raw: str) -> tuple[list[str], list[str], list[str]]:
@@ -775,7 +847,7 @@ def _parse_units(raw: str) -> tuple[list[str], list[str], list[str]]:
     segments: list[tuple[str, str]] = []
     label, position = "", 0
     for match in re.finditer(rf"[【\[〔]?\s*({_LABELS})\s*[】\]〕]?\s*[:：]?", inner):
-        segments.append((label, inner[position: match.start()]))
+        segments.append((label, inner[position : match.start()]))
         label, position = match.group(1), match.end()
     segments.append((label, inner[position:]))
 
@@ -822,15 +894,19 @@ def _clause_count(lines: list[str]) -> int:
 # ---------------------------------------------------------------------------
 
 _NUM = r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
-_UNITS = ("个百分点|百分点|个工作日|工作日|万人次|人次|万人|亿元|万元|千元|元|亿美元|万美元|"
-          "美元|亿|万|万户|户|家次|家|个|项|张|件|批|次|所|座|处|条|套|台|辆|名|位|种|类|款|部|"
-          "支|只|万吨|吨|千克|公斤|万亩|亩|公顷|万平方米|平方米|平方公里|公里|千米|米|万千瓦|"
-          "千瓦|兆瓦|小时|分钟|天|分|倍|岁|微克/立方米|毫克/升|%|％|‰")
-_VERBS = ("稳定在|稳定于|保持在|维持在|控制在|提高到|提高至|提升到|提升至|增加到|增加至|"
-          "增长到|增长至|增至|升至|降至|降低到|降低至|下降到|下降至|减少到|减少至|压缩到|"
-          "压缩至|缩短到|缩短至|不低于|不少于|不小于|不超过|不高于|不多于|不大于|超过|高于|"
-          "大于|低于|少于|小于|突破|达到|达|提高|提升|增长|增加|下降|降低|减少|保持|稳定|"
-          "控制|累计|为")
+_UNITS = (
+    "个百分点|百分点|个工作日|工作日|万人次|人次|万人|亿元|万元|千元|元|亿美元|万美元|"
+    "美元|亿|万|万户|户|家次|家|个|项|张|件|批|次|所|座|处|条|套|台|辆|名|位|种|类|款|部|"
+    "支|只|万吨|吨|千克|公斤|万亩|亩|公顷|万平方米|平方米|平方公里|公里|千米|米|万千瓦|"
+    "千瓦|兆瓦|小时|分钟|天|分|倍|岁|微克/立方米|毫克/升|%|％|‰"
+)
+_VERBS = (
+    "稳定在|稳定于|保持在|维持在|控制在|提高到|提高至|提升到|提升至|增加到|增加至|"
+    "增长到|增长至|增至|升至|降至|降低到|降低至|下降到|下降至|减少到|减少至|压缩到|"
+    "压缩至|缩短到|缩短至|不低于|不少于|不小于|不超过|不高于|不多于|不大于|超过|高于|"
+    "大于|低于|少于|小于|突破|达到|达|提高|提升|增长|增加|下降|降低|减少|保持|稳定|"
+    "控制|累计|为"
+)
 _TARGET_RE = re.compile(
     rf"^(?P<ind>.+?)(?P<verb>{_VERBS})?(?P<num>{_NUM})\s*(?P<unit>{_UNITS})?"
     rf"(?P<suf>及以上|及以下|以上|以下|以内|之内|左右)?$"
@@ -915,8 +991,9 @@ def _comparator(verb: str, suffix: str) -> str:
     return "="
 
 
-def _targets_in(text: str, measure_number: int | None,
-                context_year: int | None) -> tuple[list[ParsedTarget], int | None]:
+def _targets_in(
+    text: str, measure_number: int | None, context_year: int | None
+) -> tuple[list[ParsedTarget], int | None]:
     """Targets in ``text`` and the last deadline seen (to carry into the next section).
 
     A target's year is the deadline before it in its sentence, else the nearest
@@ -934,11 +1011,18 @@ def _targets_in(text: str, measure_number: int | None,
                 continue
             year = _deadline(sentence[:offset]) or year_before
             for target_text, indicator, value, unit, comparator in matches:
-                found.append(ParsedTarget(
-                    text=target_text, indicator=indicator, value=value, unit=unit,
-                    comparator=comparator, year=year, measure_number=measure_number,
-                    sentence=sentence,
-                ))
+                found.append(
+                    ParsedTarget(
+                        text=target_text,
+                        indicator=indicator,
+                        value=value,
+                        unit=unit,
+                        comparator=comparator,
+                        year=year,
+                        measure_number=measure_number,
+                        sentence=sentence,
+                    )
+                )
         year_before = _deadline(sentence) or year_before
     return found, year_before
 
@@ -974,8 +1058,13 @@ def parse_plan_text(text: str) -> ParsedPlan:
             for target in found:
                 target.year = target.year or plan_year
             targets.extend(found)
-    return ParsedPlan(title=title, issuer=_find_issuer(title, preamble, cruft),
-                      chapters=chapters, targets=targets, problems=problems)
+    return ParsedPlan(
+        title=title,
+        issuer=_find_issuer(title, preamble, cruft),
+        chapters=chapters,
+        targets=targets,
+        problems=problems,
+    )
 
 
 def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], bool]:
@@ -987,7 +1076,7 @@ def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], bool]:
     title_index, title = _find_title(lines)
     first_item = next((i for i, line in enumerate(lines) if _marker(line)), len(lines))
     preamble = lines[:title_index] if title_index >= 0 else lines[:first_item]
-    body = lines[title_index + 1:]
+    body = lines[title_index + 1 :]
     seen_item = False
     for index, line in enumerate(body):
         seen_item = seen_item or _marker(line) is not None
@@ -1004,13 +1093,16 @@ def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], bool]:
     return title, preamble, body, title_index >= 0
 
 
-def _make_chapters(nodes: list[_Node], measure_rank: int,
-                   problems: list[str]) -> list[ParsedChapter]:
+def _make_chapters(
+    nodes: list[_Node], measure_rank: int, problems: list[str]
+) -> list[ParsedChapter]:
     chapters: list[ParsedChapter] = []
     issues: list[tuple[ParsedChapter, int, str]] = []
     for node in nodes:
-        chapter = ParsedChapter(number=node.number if node.rank >= 0 else 1,
-                                heading=_heading_of(node.first) if node.rank >= 0 else "")
+        chapter = ParsedChapter(
+            number=node.number if node.rank >= 0 else 1,
+            heading=_heading_of(node.first) if node.rank >= 0 else "",
+        )
         for child in node.children:
             if child.rank == measure_rank and child.area not in ("goals", "support", "general"):
                 measure, issue = _make_measure(child)
@@ -1085,8 +1177,10 @@ def _fill_between(root: _Node, parents: list[_Node], measure_rank: int) -> list[
     low = min(order[id(p)] for p in parents)
     high = max(order[id(p)] for p in parents)
     extra = [
-        n for n in root.walk()
-        if n.rank in ranks and low < order[id(n)] < high
+        n
+        for n in root.walk()
+        if n.rank in ranks
+        and low < order[id(n)] < high
         and n.area not in ("goals", "support", "general")
         and any(c.rank == measure_rank for c in n.children)
     ]
@@ -1111,9 +1205,14 @@ def _make_measure(node: _Node) -> tuple[ParsedMeasure, str]:
             issue = f"未能识别责任单位：{units_text}"
         elif rejected:
             issue = f"责任单位中“{'、'.join(rejected)}”不像单位名称，已忽略"
-    measure = ParsedMeasure(number=node.number, title=_measure_title(text), text=text,
-                            responsible_units=responsible, lead_units=leads,
-                            units_text=units_text)
+    measure = ParsedMeasure(
+        number=node.number,
+        title=_measure_title(text),
+        text=text,
+        responsible_units=responsible,
+        lead_units=leads,
+        units_text=units_text,
+    )
     return measure, issue
 
 
@@ -1129,8 +1228,9 @@ def _measure_title(text: str) -> str:
 def _check_numbering(chapters: list[ParsedChapter], problems: list[str]) -> None:
     numbers = [m.number for c in chapters for m in c.measures]
     straight = numbers == list(range(numbers[0], numbers[0] + len(numbers))) if numbers else True
-    restarting = all([m.number for m in c.measures] == list(range(1, len(c.measures) + 1))
-                     for c in chapters)
+    restarting = all(
+        [m.number for m in c.measures] == list(range(1, len(c.measures) + 1)) for c in chapters
+    )
     if not (straight or restarting):
         problems.append("措施编号不连续：" + "、".join(str(n) for n in numbers))
     chapter_numbers = [c.number for c in chapters]
@@ -1147,8 +1247,9 @@ def _check_numbering(chapters: list[ParsedChapter], problems: list[str]) -> None
 def _goal_nodes(root: _Node) -> list[_Node]:
     """The outermost 主要目标-like sections (or 总体要求 when a plan has none)."""
     for kind in ("goals", "general"):  # without a 主要目标 heading targets sit in 总体要求
-        nodes = [n for n in root.walk()
-                 if n.kind == kind and (n.parent is None or n.parent.area != kind)]
+        nodes = [
+            n for n in root.walk() if n.kind == kind and (n.parent is None or n.parent.area != kind)
+        ]
         if nodes:
             return nodes
     return []
