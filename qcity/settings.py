@@ -163,7 +163,7 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Production refuses to be configured with demo users; see core.management.commands.load_demo.
+# Production never creates demo users; see qcity.core.demo.
 QCITY_DEMO_DATA = not PRODUCTION
 
 LOGGING = {

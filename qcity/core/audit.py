@@ -105,6 +105,9 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
         expected_seq += 1
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and head.seq == checked and head.hash != expected_prev:
+        # The last row has no successor to vouch for it; the head row does.
+        return checked, ChainBreak(checked, "末条事件与链尾记录的哈希不符（末条被修改）")
     if head is not None and head.seq != checked:
         return checked, ChainBreak(
             checked + 1, f"链尾记录为第 {head.seq} 条，实际只有 {checked} 条（末尾被删除）"

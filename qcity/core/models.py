@@ -93,7 +93,7 @@ class OrgUnit(ReferenceModel):
             self.path = expected
             OrgUnit.objects.filter(pk=self.pk).update(path=expected)
             if old:
-                # Moving a unit rewrites its whole subtree in one statement.
+                # Moving a unit rewrites the path of every unit below it.
                 for child in OrgUnit.objects.filter(path__startswith=old).exclude(pk=self.pk):
                     OrgUnit.objects.filter(pk=child.pk).update(
                         path=expected + child.path[len(old) :]

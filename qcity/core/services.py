@@ -41,6 +41,9 @@ def record_login_failure(username: str, *, ip: str | None) -> None:
                 details={"reason": "unknown_user"},
             )
             return
+        if user.locked_until is not None and not user.is_locked():
+            # The lock has expired: count afresh, or one typo would lock the account again.
+            User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
         User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
         user.refresh_from_db(fields=["failed_login_count", "locked_until"])
         details = {"failed_count": user.failed_login_count}
@@ -146,6 +149,9 @@ def resolve_unit_name(name: str) -> OrgUnit | None:
     if unit is None:
         alias = UnitAlias.objects.select_related("unit").filter(name=name).first()
         unit = alias.unit if alias else None
+    if unit is None:
+        # A disabled unit keeps its name (names are unique); callers see disabled_on.
+        unit = OrgUnit.objects.filter(name=name).first()
     return unit
 
 

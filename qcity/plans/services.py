@@ -203,6 +203,9 @@ def _sync_responsibilities(
     rows = []
     for order, (name, is_lead) in enumerate(wanted, start=1):
         unit = resolve_unit_name(name) or _unconfirmed(name, report, by=by)
+        if unit.disabled_on is not None and name not in report.unconfirmed_units:
+            report.changes.append(f"措施 {measure.number} 引用了已停用的单位“{name}”，请核实")
+            report.unconfirmed_units.append(name)
         if not unit.confirmed and name not in report.unconfirmed_units:
             report.unconfirmed_units.append(name)
         rows.append(

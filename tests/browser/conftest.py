@@ -11,10 +11,6 @@ from django.db import connection
 
 from qcity.core.dbguards import install_audit_guards, remove_audit_guards
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by
-# fixtures here are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("QCITY_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -44,6 +40,13 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # fixtures make here are still synchronous and safe. Only for these tests.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

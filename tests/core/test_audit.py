@@ -112,3 +112,18 @@ def test_it_leaves_no_event_when_the_action_rolls_back():
     assert AuditEvent.objects.count() == 0
     audit.record("test.event", by=None)
     call_command("verify_audit")
+
+
+@pytest.mark.django_db
+def test_it_detects_a_rehashed_last_row_through_the_head():
+    _events(3)
+    _disable_triggers()
+    last = AuditEvent.objects.get(seq=3)
+    last.action = "forged"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_auditevent SET action = 'forged', hash = %s WHERE seq = 3",
+            [audit.compute_hash(last)],
+        )
+    with pytest.raises(CommandError, match="第 3 条"):
+        call_command("verify_audit")

@@ -104,7 +104,11 @@ def test_it_accepts_a_strong_password():
 
 
 def _run_settings_check(env: dict, *args: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "QCITY_ENV")
+    }
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "qcity.cli", "check", *args],
@@ -139,3 +143,15 @@ def test_it_passes_the_deploy_check_with_production_settings():
         "WARNING",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.django_db
+@override_settings(LOGIN_FAILURE_LIMIT=2, LOGIN_LOCKOUT_MINUTES=30)
+def test_one_typo_after_the_lock_expires_does_not_lock_again(client, personas):
+    with time_machine.travel("2026-03-02 09:00 +0800", tick=False):
+        _login(client, "gongxin", "bad")
+        _login(client, "gongxin", "bad")
+    with time_machine.travel("2026-03-02 09:31 +0800", tick=False):
+        _login(client, "gongxin", "bad-once")
+        assert not User.objects.get(username="gongxin").is_locked()
+        assert _login(client, "gongxin", PASSWORD).status_code == 302

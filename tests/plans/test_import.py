@@ -221,3 +221,19 @@ def test_confirming_an_unknown_name_makes_it_a_unit_of_the_tree(client, plan, pe
     typo.refresh_from_db()
     assert typo.confirmed and typo.kind == "department" and typo.is_within(city)
     assert AuditEvent.objects.filter(action="org_unit.confirmed").exists()
+
+
+def test_a_disabled_unit_named_in_a_plan_is_flagged_not_duplicated(plan, tmp_path):
+    finance = OrgUnit.objects.get(name="市财政局")
+    OrgUnit.objects.filter(pk=finance.pk).update(disabled_on="2026-01-01T00:00:00Z")
+    revised = tmp_path / "revised.txt"
+    revised.write_text(
+        BUNDLED_SEED.read_text(encoding="utf-8").replace(
+            "(责任单位:市商务局、市市场监管局)", "(责任单位:市商务局、市市场监管局、市财政局)"
+        ),
+        encoding="utf-8",
+    )
+    output = _import(revised)
+    assert "引用了已停用的单位“市财政局”" in output
+    assert OrgUnit.objects.filter(name="市财政局").count() == 1
+    assert plan.measures.get(number=3).responsibilities.filter(org_unit=finance).exists()
