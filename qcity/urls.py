@@ -19,6 +19,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", core_views.change_password, name="change_password"),
     path("units/pending/", core_views.pending_units, name="pending_units"),
     path("units/pending/<int:pk>/map/", core_views.map_unit, name="map_unit"),
     path("units/pending/<int:pk>/confirm/", core_views.confirm_unit, name="confirm_unit"),

@@ -130,10 +130,14 @@ class CalendarDayAdmin(RoleAdmin):
 
 @admin.register(User)
 class UserAdmin(RoleAdmin):
-    """系统管理员 creates and edits accounts; 安全管理员 sees them and unlocks or deactivates."""
+    """Accounts under 三员分立.
 
-    roles = (Role.SYSTEM_ADMIN,)
-    read_only_roles = (Role.SECURITY_ADMIN,)
+    系统管理员 creates accounts and keeps their identity (name, unit) current;
+    安全管理员 decides what an account may do (role, data scope, active) and
+    resets passwords and locks. Nobody edits their own account here.
+    """
+
+    roles = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
     list_display = ["username", "full_name", "unit", "role", "is_active", "locked_until"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
@@ -141,33 +145,67 @@ class UserAdmin(RoleAdmin):
         "username",
         "full_name",
         "unit",
+        "phone",
         "role",
         "data_scope",
         "is_active",
-        "is_staff",
+        "must_change_password",
         "failed_login_count",
         "locked_until",
         "last_login",
     ]
-    readonly_fields = ["failed_login_count", "locked_until", "last_login"]
-    actions = ["unlock", "deactivate"]
+    IDENTITY = ("username", "full_name", "unit", "phone")
+    AUTHORITY = ("role", "data_scope", "is_active")
+    ALWAYS_READ_ONLY = ("must_change_password", "failed_login_count", "locked_until", "last_login")
+    actions = ["unlock", "reset_password", "deactivate"]
+
+    def has_add_permission(self, request) -> bool:
+        return self._role(request) == Role.SYSTEM_ADMIN
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.pk == request.user.pk:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._role(request) == Role.SECURITY_ADMIN:
+            return self.IDENTITY + self.ALWAYS_READ_ONLY
+        return self.AUTHORITY + self.ALWAYS_READ_ONLY
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            # A new account can do nothing until the security admin grants a role
+            # and issues a temporary password.
+            obj.set_unusable_password()
+            obj.is_active = False
+        super().save_model(request, obj, form, change)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         if self._role(request) != Role.SECURITY_ADMIN:
-            actions.pop("unlock", None)
-            actions.pop("deactivate", None)
+            for name in ("unlock", "reset_password", "deactivate"):
+                actions.pop(name, None)
         return actions
+
+    def _others(self, request, queryset):
+        return queryset.exclude(pk=request.user.pk)
 
     @admin.action(description="解除锁定")
     def unlock(self, request, queryset) -> None:
-        for user in queryset:
+        for user in self._others(request, queryset):
             services.unlock_user(user, by=request.user)
         messages.success(request, "已解除锁定")
 
+    @admin.action(description="重置为临时密码")
+    def reset_password(self, request, queryset) -> None:
+        for user in self._others(request, queryset):
+            temporary = services.reset_password(user, by=request.user)
+            # Shown once, to the security admin only; the user must change it at login.
+            messages.warning(request, f"{user.username} 的临时密码：{temporary}（仅显示一次）")
+
     @admin.action(description="停用账户")
     def deactivate(self, request, queryset) -> None:
-        for user in queryset.filter(is_active=True):
+        for user in self._others(request, queryset).filter(is_active=True):
             User.objects.filter(pk=user.pk).update(is_active=False)
             audit.record("user.deactivated", by=request.user, obj=user)
 

@@ -137,6 +137,9 @@ class Role(models.TextChoices):
     AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+
 class DataScope(models.TextChoices):
     ALL = "all", _("全部")
     UNIT_AND_BELOW = "unit_and_below", _("本单位及下级")
@@ -173,6 +176,9 @@ class User(AbstractUser):
     failed_login_count = models.PositiveIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    must_change_password = models.BooleanField(
+        _("下次登录须修改密码"), default=False, help_text=_("安全管理员重置密码后自动设置")
+    )
 
     objects = UserManager()
 
@@ -186,6 +192,11 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    def save(self, *args, **kwargs) -> None:
+        # Admin-site access follows the role; it is never granted by hand.
+        self.is_staff = self.role in ADMIN_ROLES
+        super().save(*args, **kwargs)
 
     def is_locked(self, now: dt.datetime | None = None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or timezone.now())

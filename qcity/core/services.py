@@ -74,14 +74,9 @@ def record_logout(user: User, *, ip: str | None) -> None:
     audit.record("auth.logout", by=user, obj=user, ip=ip)
 
 
-def record_idle_timeout(user: User, *, ip: str | None) -> None:
-    audit.record(
-        "auth.idle_timeout",
-        by=user,
-        obj=user,
-        ip=ip,
-        details={"minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES},
-    )
+def record_session_end(user: User, *, reason: str, ip: str | None) -> None:
+    action = "auth.idle_timeout" if reason == "idle" else "auth.session_expired"
+    audit.record(action, by=user, obj=user, ip=ip, details={"reason": reason})
 
 
 @transaction.atomic
@@ -91,11 +86,36 @@ def unlock_user(user: User, *, by: User) -> None:
 
 
 @transaction.atomic
-def set_password(user: User, raw_password: str, *, by: User) -> None:
-    user.set_password(raw_password)
+def reset_password(user: User, *, by: User) -> str:
+    """Give ``user`` a random temporary password, to be changed at next login.
+
+    Returns the only clear-text copy; it is never stored or logged.
+    """
+    temporary = f"Tmp-{secrets.token_urlsafe(9)}-{secrets.randbelow(90) + 10}"
+    user.set_password(temporary)
+    user.must_change_password = True
     user.password_changed_at = timezone.now()
-    user.save(update_fields=["password", "password_changed_at"])
-    audit.record("user.password_set", by=by, obj=user)
+    user.failed_login_count, user.locked_until = 0, None
+    user.save(
+        update_fields=[
+            "password",
+            "must_change_password",
+            "password_changed_at",
+            "failed_login_count",
+            "locked_until",
+        ]
+    )
+    audit.record("user.password_reset", by=by, obj=user)
+    return temporary
+
+
+@transaction.atomic
+def change_own_password(user: User, raw_password: str, *, ip: str | None) -> None:
+    user.set_password(raw_password)
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "must_change_password", "password_changed_at"])
+    audit.record("user.password_changed", by=user, obj=user, ip=ip)
 
 
 # --- API tokens -----------------------------------------------------------------------------

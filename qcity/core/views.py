@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +15,21 @@ from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
 from qcity.core.scope import effective_scope, scoped
 from qcity.core.selectors import suggest_unit
+from qcity.plans import selectors as plan_selectors
 from qcity.plans.models import Measure, Plan
+
+
+@login_required
+def change_password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.change_own_password(
+            request.user, form.cleaned_data["new_password1"], ip=request.META.get("REMOTE_ADDR")
+        )
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("密码已修改。"))
+        return redirect("home")
+    return render(request, "core/change_password.html", {"form": form})
 
 
 @login_required
@@ -23,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "plans": plans,
         "measure_count": my_measures.count(),
+        "mine_count": plan_selectors.my_measures(request.user).count(),
         "scope": effective_scope(request.user),
         "pending_units": OrgUnit.objects.enabled().filter(confirmed=False).count()
         if request.user.role == Role.COORDINATOR

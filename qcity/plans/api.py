@@ -127,7 +127,7 @@ def list_targets(request: HttpRequest, plan_id: int):
 @paginate(LimitOffsetPagination)
 def list_measures(request: HttpRequest, filters: Query[MeasureFilter]):
     plan = selectors.get_plan(request.user, filters.plan_id) if filters.plan_id else None
-    if plan is not None and filters.q:
+    if filters.q:
         return selectors.search_measures(request.user, plan, filters.q)
     return selectors.visible_measures(request.user, plan)
 

@@ -32,6 +32,17 @@ def visible_measures(user: User, plan: Plan | None = None) -> QuerySet[Measure]:
     )
 
 
+def my_measures(user: User) -> QuerySet[Measure]:
+    """Measures my unit (or a unit below it) is responsible for, within my scope."""
+    if user.unit is None:
+        return Measure.objects.none()
+    return (
+        visible_measures(user)
+        .filter(responsibilities__org_unit__path__startswith=user.unit.path)
+        .distinct()
+    )
+
+
 def get_measure(user: User, pk: int) -> Measure:
     return get_scoped_or_404(user, visible_measures(user), pk=pk)
 
@@ -53,7 +64,7 @@ def chapters_with_measures(user: User, plan: Plan) -> list[tuple[Chapter, list[M
     return [(c, grouped[c.pk]) for c in plan.chapters.all() if c.pk in grouped]
 
 
-def search_measures(user: User, plan: Plan, query: str) -> QuerySet[Measure]:
+def search_measures(user: User, plan: Plan | None, query: str) -> QuerySet[Measure]:
     qs = visible_measures(user, plan)
     for word in query.split()[:5]:
         qs = qs.filter(

@@ -41,17 +41,7 @@ def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpRespon
 
 @login_required
 def my_measures(request: HttpRequest) -> HttpResponse:
-    # "Mine" means my unit (or a unit below it) is responsible, whatever my scope.
-    unit = request.user.unit
-    measures = (
-        selectors.visible_measures(request.user).none()
-        if unit is None
-        else (
-            selectors.visible_measures(request.user)
-            .filter(responsibilities__org_unit__path__startswith=unit.path)
-            .distinct()
-        )
-    )
+    measures = selectors.my_measures(request.user)
     return render(request, "plans/my_measures.html", {"measures": measures})
 
 

@@ -112,3 +112,116 @@ def test_issue_token_requires_a_security_admin(staff, capsys):
         call_command("issue_token", "nongye", "--name", "x", "--by", "sysadmin")
     call_command("issue_token", "nongye", "--name", "对接", "--by", "secadmin")
     assert capsys.readouterr().out.strip().startswith("qc_")
+
+
+def test_the_system_admin_creates_accounts_but_cannot_grant_roles(client, staff):
+    client.force_login(staff["sysadmin"])
+    unit = OrgUnit.objects.get(name="市水利局")
+    client.post(
+        "/admin/core/user/add/",
+        {"username": "shuili", "full_name": "水利联络员", "unit": unit.pk, "phone": ""},
+    )
+    created = User.objects.get(username="shuili")
+    assert created.role == "" and not created.is_active and not created.has_usable_password()
+    target = User.objects.get(username="nongye")
+    client.post(
+        f"/admin/core/user/{target.pk}/change/",
+        {
+            "username": "nongye",
+            "full_name": "李农业",
+            "unit": target.unit_id,
+            "phone": "",
+            "role": "coordinator",
+            "data_scope": "all",
+        },
+    )
+    target.refresh_from_db()
+    assert target.role == "department_liaison" and target.data_scope == ""
+
+
+def test_the_security_admin_grants_a_role_and_a_temporary_password(client, staff):
+    client.force_login(staff["secadmin"])
+    target = User.objects.get(username="nongye")
+    client.post(
+        f"/admin/core/user/{target.pk}/change/",
+        {"role": "county_officer", "data_scope": "", "is_active": "on"},
+    )
+    target.refresh_from_db()
+    assert target.role == "county_officer"
+    response = client.post(
+        "/admin/core/user/",
+        {"action": "reset_password", "_selected_action": [target.pk]},
+        follow=True,
+    )
+    notice = next(str(m) for m in response.context["messages"] if "临时密码" in str(m))
+    temporary = notice.split("：")[1].split("（")[0]
+    target.refresh_from_db()
+    assert target.must_change_password and target.check_password(temporary)
+    assert temporary not in str(list(AuditEvent.objects.values_list("details", flat=True)))
+
+
+def test_no_administrator_edits_their_own_account(client, staff):
+    for name in ("sysadmin", "secadmin"):
+        me = staff[name]
+        client.force_login(me)
+        client.post(
+            f"/admin/core/user/{me.pk}/change/",
+            {"role": "coordinator", "data_scope": "all", "username": me.username},
+        )
+        me.refresh_from_db()
+        assert me.role != "coordinator" and me.data_scope == ""
+
+
+def test_a_temporary_password_must_be_changed_before_anything_else(client, staff):
+    from qcity.core.services import reset_password
+
+    temporary = reset_password(staff["nongye"], by=staff["secadmin"])
+    assert (
+        client.post("/accounts/login/", {"username": "nongye", "password": temporary}).status_code
+        == 302
+    )
+    assert client.get("/plans/")["Location"] == "/accounts/password/"
+    assert client.get("/api/v1/plans").json()["code"] == "password_change_required"
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": temporary,
+            "new_password1": "Nongye#Tieling2026",
+            "new_password2": "Nongye#Tieling2026",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/plans/").status_code == 200
+    assert AuditEvent.objects.filter(action="user.password_changed").exists()
+
+
+def test_create_admin_makes_an_administrator_who_must_change_the_password(
+    org_units, tmp_path, capsys
+):
+    secret = tmp_path / "pw"
+    secret.write_text("Admin#Tieling2026")
+    call_command(
+        "create_admin",
+        "root-sec",
+        "--role",
+        "security_admin",
+        "--unit",
+        "市市场监管局",
+        "--password-file",
+        str(secret),
+    )
+    user = User.objects.get(username="root-sec")
+    assert user.is_staff and user.must_change_password and user.check_password("Admin#Tieling2026")
+    secret.write_text("weak")
+    with pytest.raises(CommandError):
+        call_command(
+            "create_admin",
+            "root-sys",
+            "--role",
+            "system_admin",
+            "--unit",
+            "市市场监管局",
+            "--password-file",
+            str(secret),
+        )
+    assert not User.objects.filter(username="root-sys").exists()

@@ -155,3 +155,16 @@ def test_one_typo_after_the_lock_expires_does_not_lock_again(client, personas):
         _login(client, "gongxin", "bad-once")
         assert not User.objects.get(username="gongxin").is_locked()
         assert _login(client, "gongxin", PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+@override_settings(SESSION_IDLE_TIMEOUT_MINUTES=30, SESSION_COOKIE_AGE=3600)
+def test_an_active_session_still_ends_at_the_maximum_age(client, personas):
+    with time_machine.travel("2026-03-02 09:00 +0800", tick=False) as traveller:
+        client.force_login(personas["nongye"])
+        for _ in range(5):
+            assert client.get("/plans/").status_code == 200
+            traveller.shift(15 * 60)
+        response = client.get("/plans/")  # 75 minutes after login, never idle
+        assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="auth.session_expired").count() == 1

@@ -190,3 +190,11 @@ def test_the_openapi_schema_is_served_and_lists_the_read_endpoints(client, world
     schema = client.get("/api/v1/openapi.json").json()
     for path in ("/api/v1/plans", "/api/v1/measures/{measure_id}", "/api/v1/org-units"):
         assert path in schema["paths"]
+
+
+def test_api_search_works_across_plans(client, world):
+    _, users = world
+    items = (
+        _client(client, users["nongye"]).get("/api/v1/measures", {"q": "农资打假"}).json()["items"]
+    )
+    assert [m["number"] for m in items] == [8]
