@@ -1,4 +1,10 @@
-"""Browser tests: Playwright driving Debian's Chromium (never `playwright install`)."""
+"""Browser tests: Playwright driving Debian's Chromium (never `playwright install`).
+
+Playwright's sync API runs an event loop in the test thread while it is open,
+and Django refuses ORM calls beside a running loop. So the browser lives only
+inside each test: ``page`` depends on ``live_data``, which makes the database
+ready before the browser starts and empties it after the browser has closed.
+"""
 
 from __future__ import annotations
 
@@ -30,41 +36,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the
-    # fixtures make here are still synchronous and safe. Only for these tests.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def page(chromium, tmp_path):
-    context = chromium.new_context(
-        locale="zh-CN", accept_downloads=True, viewport={"width": 390, "height": 844}
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None,
-    )
-    page.console_errors = errors
-    yield page
-    context.close()
-
-
 @pytest.fixture
 def live_data(transactional_db, live_server):
     install_audit_guards(connection)
@@ -72,3 +43,26 @@ def live_data(transactional_db, live_server):
     yield live_server
     # The test database is emptied after a transactional test; the guards would refuse it.
     remove_audit_guards(connection)
+
+
+@pytest.fixture
+def page(live_data):
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        context = browser.new_context(
+            locale="zh-CN", accept_downloads=True, viewport={"width": 390, "height": 844}
+        )
+        page = context.new_page()
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None,
+        )
+        page.console_errors = errors
+        yield page
+        context.close()
+        browser.close()
