@@ -198,3 +198,24 @@ def test_api_search_works_across_plans(client, world):
         _client(client, users["nongye"]).get("/api/v1/measures", {"q": "农资打假"}).json()["items"]
     )
     assert [m["number"] for m in items] == [8]
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_the_dashboard_and_my_tasks_count_only_what_is_in_scope(client, world, persona):
+    plan, users = world
+    c = _client(client, users[persona])
+    home = c.get("/").content.decode()
+    assert f'data-testid="measure-count">{len(EXPECTED[persona])}<' in home
+    mine = _measure_numbers_in(c.get("/plans/mine/").content.decode(), plan)
+    assert mine <= EXPECTED[persona]
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_single_org_units_in_the_api_follow_the_scope(client, world, persona):
+    from qcity.core.models import OrgUnit
+
+    _, users = world
+    c = _client(client, users[persona])
+    agriculture = OrgUnit.objects.get(name="市农业农村局")
+    expected = 200 if persona in ("coordinator", "nongye") else 404
+    assert c.get(f"/api/v1/org-units/{agriculture.pk}").status_code == expected
