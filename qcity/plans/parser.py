@@ -15,7 +15,9 @@ depends on one document's exact numbering):
    is the outline level whose items each carry exactly one 责任单位 clause, and
    chapters are the headings above them. A plan without any 责任单位 falls back
    to the paragraphs under a section named 重点任务/具体举措/主要任务.
-5. Targets are read from the goals section and from the measures' text.
+5. A measure that names no 责任单位 takes them from the plan's attached
+   任务分解表 (附件), when it has one.
+6. Targets are read from the goals section and from the measures' text.
 """
 
 from __future__ import annotations
@@ -244,10 +246,16 @@ def _read_docx(data: bytes, name: str) -> str:
             elif tag == "tbl":
                 for row in Table(child, document).rows:
                     cells: list[str] = []
+                    seen: set[int] = set()
                     for cell in row.cells:
-                        if cell.text.strip() and (not cells or cells[-1] != cell.text.strip()):
-                            cells.append(cell.text.strip())  # merged cells repeat
-                    lines.append("\t".join(cells))
+                        if id(cell._tc) in seen:
+                            continue  # a horizontally merged cell is listed once per column
+                        seen.add(id(cell._tc))
+                        # Empty cells keep their column (a 任务分解表 is read by column);
+                        # a cell's paragraphs ("市市场监管局" / "市商务局") stay on its line.
+                        cells.append(" ".join(cell.text.split()))
+                    if any(cells):
+                        lines.append("\t".join(cells))
     except PlanParseError:
         raise
     except Exception:
@@ -367,6 +375,8 @@ class _TextExtractor(HTMLParser):
             self._skip += 1
         elif tag in self._BLOCKS:
             self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append("\t")  # table cells as columns, as a .docx table reads
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style") and self._skip:
@@ -515,8 +525,11 @@ _TITLE_RE = re.compile(
     r"(?:\s*[(（][^()（）]{1,20}[)）])?$"
 )
 _NOT_PLACE_RE = re.compile(
-    r"质量|强|建设|关于|推进|加快|全面|深入|促进|推动|实施|开展|打造|创建|提升|加强|城市|都市|城区|"
-    r"市区|县区|园区|社区|景区|辖区|街区|全市|全省|全县|全区|本市|我市|市场|[0-9《》“”(（]"
+    r"质量|强|建设|关于|推进|加快|全面|深入|促进|推动|实施|开展|打造|创建|提升|加强|城区|"
+    # 城市/都市 are words unless a one-character name precedes them (凤城市, 成都市).
+    r"(?<!^.)城市|(?<!^.)都市|"
+    r"市区|县区|园区|社区|景区|辖区|街区|全市|全省|全县|全区|本市|我市|市场|[0-9《》“”(（]|"
+    r"委|办公|人民|政府|\s"  # "丹东市委办公室 丹东市…": an office, not a second level
 )
 _ADMIN_RE = re.compile(r"(?:自治区|自治州|省|市|县|区|盟|旗)")  # not 州: 银州区, 苏州市
 
@@ -570,9 +583,10 @@ def _find_title(lines: list[str]) -> tuple[int, str]:
     """
     for index, line in enumerate(lines):
         previous = lines[index - 1] if index else ""
-        # A title broken over two lines ("铁岭市质量强市建设" / "实施方案").
+        # A title broken over two lines ("铁岭市质量强市建设" / "实施方案"), the second
+        # often carrying the period ("实施方案（2023—2025年）").
         if (
-            len(line) <= 8
+            len(re.sub(r"\s*[(（][^()（）]{1,20}[)）]$", "", line)) <= 8
             and previous
             and len(previous) <= 40
             and _TITLE_RE.search(line)
@@ -591,7 +605,8 @@ def _place_of(text: str) -> str:
     Consecutive levels are kept as written ("沈阳市浑南区"); words such as 质量强市
     or 城市 end in an administrative character but are not places.
     """
-    rest = text.strip().lstrip("《")
+    # A joint notice of the Party committee: "中共丹东市委办公室" names 丹东市.
+    rest = re.sub(r"^(?:中国共产党|中共)", "", text.strip().lstrip("《"))
     place = ""
     while True:
         match = _ADMIN_RE.search(rest[:8])
@@ -708,6 +723,11 @@ _SUFFIX_WORDS = (
     "协助",
     "协同",
     "落实",
+    "等相关部门",  # "市市场监管局等有关部门": the named unit, not a second one
+    "等有关部门",
+    "等相关单位",
+    "等有关单位",
+    "等成员单位",
     "等单位",
     "等部门",
     "等",
@@ -861,6 +881,8 @@ def _parse_units(raw: str) -> tuple[list[str], list[str], list[str]]:
             phrase, phrase_lead = _strip_unit_suffix(phrase)
             for part in _split_top(phrase, "、 \u3000\t"):
                 name, part_lead = _strip_unit_suffix(part)
+                if name.startswith("由") and _is_unit_name(name[1:]):
+                    name = name[1:]  # "（由市商务局牵头，…）"
                 if not name:
                     continue
                 if not _is_unit_name(name):
@@ -889,6 +911,75 @@ def _clause_count(lines: list[str]) -> int:
     return count
 
 
+class _TaskTable:
+    """The 任务分解表 attached to a plan ("附件：…重点任务分解表"), as its rows' units.
+
+    Many plans name no 责任单位 in the text ("详见附件") and put them in a table
+    instead: 序号 | 重点任务 | 工作内容 | 牵头单位 | 配合单位 | 完成时限. A row stands
+    for the measure with the same task name, or else with the same number (only
+    when the plan numbers its measures straight through). The table arrives as
+    tab-separated lines (.docx, .html and Word's "save as text" all give that).
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.by_number = False  # set once the plan's numbering is known
+        self.rows: list[tuple[int, list[str], str]] = []  # (序号, task cells, units text)
+        header: list[str] = []
+        for line in lines:
+            cells = [" ".join(c.split()) for c in line.split("\t")]
+            if _table_unit_columns(cells):
+                header = [c.replace(" ", "") for c in cells]  # "牵头 单位" wrapped in its cell
+                if not any(re.search(r"任务|措施|举措|工作|事项", c) for c in header):
+                    header = []  # a 指标表 (指标名称 | 目标值 | 责任单位) is not about measures
+                continue
+            number_col = next((i for i, c in enumerate(header) if c in ("序号", "编号")), 0)
+            # Trailing empty cells are lost when a line is stripped; never guess more cells.
+            if not header or len(cells) > len(header) or len(cells) <= number_col:
+                continue
+            cells += [""] * (len(header) - len(cells))
+            if not re.fullmatch(r"[0-9０-９]{1,3}", cells[number_col]):
+                continue  # a category row ("一\t提升产业质量") or a wrapped cell
+            unit_cols = _table_unit_columns(header)
+            units = "；".join(f"{header[i]}：{cells[i]}" for i in unit_cols if cells[i])
+            tasks = [
+                c
+                for i, c in enumerate(cells)
+                if i != number_col and i not in unit_cols and not _UNIT_LINE_RE.match(header[i])
+            ]
+            self.rows.append((int(_to_ascii_digits(cells[number_col])), tasks, units))
+
+    def units_for(self, title: str, number: int) -> str:
+        key = _plain(title)
+        for _, tasks, units in self.rows:
+            if key and any(_plain(task) == key for task in tasks):
+                return units
+        if self.by_number:
+            for row_number, _, units in self.rows:
+                if row_number == number:
+                    return units
+        return ""
+
+
+def _table_unit_columns(cells: list[str]) -> list[int]:
+    """Indices of a header row's unit columns (牵头单位, 配合单位, 责任单位…); [] if no header."""
+    if len(cells) < 3:
+        return []
+    names = [cell.replace(" ", "") for cell in cells]
+    return [
+        i
+        for i, name in enumerate(names)
+        if re.fullmatch(rf"(?:{_LABELS})", name) and name not in _TIME_LABELS
+    ]
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", text)
+
+
+def _to_ascii_digits(text: str) -> str:
+    return text.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+
+
 # ---------------------------------------------------------------------------
 # Targets
 # ---------------------------------------------------------------------------
@@ -903,26 +994,48 @@ _UNITS = (
 _VERBS = (
     "稳定在|稳定于|保持在|维持在|控制在|提高到|提高至|提升到|提升至|增加到|增加至|"
     "增长到|增长至|增至|升至|降至|降低到|降低至|下降到|下降至|减少到|减少至|压缩到|"
-    "压缩至|缩短到|缩短至|不低于|不少于|不小于|不超过|不高于|不多于|不大于|超过|高于|"
+    "压缩至|压减到|压减至|缩减到|缩减至|减至|扩大到|扩大至|缩短到|缩短至|"
+    "不低于|不少于|不小于|不超过|不高于|不多于|不大于|超过|高于|"
     "大于|低于|少于|小于|突破|达到|达|提高|提升|增长|增加|下降|降低|减少|保持|稳定|"
     "控制|累计|为"
 )
+_SUFFIXES = r"及以上|及以下|以上|以下|以内|之内|左右"
 _TARGET_RE = re.compile(
     rf"^(?P<ind>.+?)(?P<verb>{_VERBS})?(?P<num>{_NUM})\s*(?P<unit>{_UNITS})?"
-    rf"(?P<suf>及以上|及以下|以上|以下|以内|之内|左右)?$"
+    rf"(?P<suf>{_SUFFIXES})?$"
 )
+# "A合格率和B合格率分别达到98%、95%以上": one value for each indicator, in order.
+_RESPECTIVE_RE = re.compile(
+    rf"^(?P<ind>.+?)分别(?P<verb>{_VERBS})?"
+    rf"(?P<vals>{_NUM}\s*(?:{_UNITS})?(?:\s*(?:、|和|及|与|,|，)\s*{_NUM}\s*(?:{_UNITS})?)+)"
+    rf"(?P<suf>{_SUFFIXES})?$"
+)
+_VALUE_END_RE = re.compile(rf"{_NUM}\s*(?:{_UNITS})?\s*(?:{_SUFFIXES})?$")
 _ZERO_RE = re.compile(r"^(?:实现)?(?P<ind>.+?)(?:实现)?零发生$")
+# "2024年6月底前", "到2025年10月1日": the month and day do not change the year.
+_DATE_TAIL = r"(?:[0-9]{1,2}\s*月份?(?:[0-9]{1,2}\s*日)?)?"
 _DEADLINE_RE = re.compile(
-    r"(?:到|至|截至|截止到?)\s*([12][0-9]{3})\s*年(?![0-9])"
-    r"|([12][0-9]{3})\s*年\s*(?:底|末|年底|年末)?\s*(?:前|以前|之前)"
-    r"|([12][0-9]{3})\s*年\s*(?:底|末)"
+    rf"(?:到|至|截至|截止到?)\s*([12][0-9]{{3}})\s*年{_DATE_TAIL}(?![0-9])"
+    rf"|([12][0-9]{{3}})\s*年\s*{_DATE_TAIL}\s*(?:底|末|年底|年末)?\s*(?:前|以前|之前)"
+    rf"|([12][0-9]{{3}})\s*年\s*{_DATE_TAIL}\s*(?:底|末)"
+    # A 年度工作要点 states its goals as "2024年，全市…": a year opening a sentence.
+    rf"|^\s*([12][0-9]{{3}})\s*年\s*{_DATE_TAIL}\s*[,，]"
 )
 _RANGE_YEAR_RE = re.compile(r"[12][0-9]{3}\s*年?\s*[—\-–~～至到]+\s*([12][0-9]{3})\s*年")
 _LEADING_FRAME_RE = re.compile(
     r"^(?:(?:预计|力争|争取|确保|努力)\s*)?(?:(?:到|至|截至|截止到?)\s*)?[12][0-9]{3}\s*年\s*"
-    r"(?:底|末|年底|年末)?\s*(?:前|以前|之前)?\s*[,，]?\s*"
+    rf"{_DATE_TAIL}\s*(?:底|末|年底|年末)?\s*(?:前|以前|之前)?\s*[,，]?\s*"
 )
-_INDICATOR_PREFIX_RE = re.compile(r"^(?:力争|确保|争取|努力|预计|实现)+")
+_INDICATOR_PREFIX_RE = re.compile(
+    # "力争5年内新培育…", "用三年时间建成…": a time frame is not part of the indicator.
+    r"^(?:力争|确保|争取|努力|预计|实现|"
+    r"(?:用|经过|通过)?(?:[0-9]{1,2}|[一二三四五六七八九十两]{1,2})\s*年(?:左右)?(?:内|时间)[，,]?)+"
+)
+# "A和B均稳定在98%以上" sets A and B; "…强度较2022年提高0.5个百分点" names a base year.
+_INDICATOR_SUFFIX_RE = re.compile(
+    r"(?:(?<![平人户年亩])均|分别|全部"
+    r"|(?:较|比|相比)\s*(?:[12][0-9]{3}\s*年(?:底|末)?|上年|上一年|基期))$"
+)
 _METRIC_END_RE = re.compile(r"(?:率|比例|比重|占比|指数|度|量|额|数|值|规模|总量|产值)$")
 
 
@@ -948,33 +1061,79 @@ def _match_target(clause: str) -> list[tuple[str, str, int | float, str, str]]:
         return []
     zero = _ZERO_RE.match(text)
     if zero:
-        indicator, value, unit, comparator = zero.group("ind"), 0, "", "="
+        indicator, values, comparator = zero.group("ind"), [(0, "")], "="
     else:
-        match = _TARGET_RE.match(text)
+        respective = _RESPECTIVE_RE.match(text)
+        match = respective or _TARGET_RE.match(text)
         if match is None:
             return []
-        indicator, verb, unit = match.group("ind"), match.group("verb") or "", match.group("unit")
+        indicator, verb = match.group("ind"), match.group("verb") or ""
         suffix = match.group("suf") or ""
-        number = match.group("num").replace("．", ".")
-        if unit is None and not (verb or suffix):
+        if respective:
+            found = re.findall(rf"({_NUM})\s*({_UNITS})?", match.group("vals"))
+            # "95、98%": a value written without its unit shares the last one's.
+            raw = [(number, unit or found[-1][1] or None) for number, unit in found]
+        else:
+            raw = [(match.group("num"), match.group("unit"))]
+        if raw[0][1] is None and not (verb or suffix):
             return []  # a bare number ("畅通12315") is not a target
         if re.search(r"[A-Za-z0-9_\-/.·第]$", indicator):
             return []  # ISO9001, GB/T 19001, 第3…
-        if unit is None and re.fullmatch(r"(?:19|20)[0-9]{2}", number):
+        if raw[0][1] is None and re.fullmatch(r"(?:19|20)[0-9]{2}", raw[0][0]):
             return []
-        as_float = float(number.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
-        value = int(as_float) if as_float.is_integer() else as_float
-        unit = (unit or "").replace("％", "%")
+        values = [(_number(number), (unit or "").replace("％", "%")) for number, unit in raw]
         comparator = _comparator(verb, suffix)
+        at_least = re.search(r"至少|最少|最低", indicator)
+        if at_least and comparator == "=":  # "每年至少开展帮扶活动2次"
+            indicator, comparator = indicator.replace(at_least.group(0), "", 1), ">="
+        if verb in _CHANGE_VERBS and re.search(r"(?:年均|平均|每年)$", indicator):
+            indicator += verb  # "增加值年均增长10%": the value is a growth rate, not a level
     indicator = _INDICATOR_PREFIX_RE.sub("", indicator.strip()).strip(" ，,：:")
+    indicator = _INDICATOR_SUFFIX_RE.sub("", indicator).strip(" ，,：:")
     if len(re.findall(r"[\u4e00-\u9fff]", indicator)) < 2 or len(indicator) > 60:
         return []
     parts = [p.strip() for p in re.split(r"以及|和|及|与|、", indicator)]
-    if len(parts) > 1 and all(p and _METRIC_END_RE.search(p) for p in parts):
-        indicators = parts  # "A合格率和B合格率稳定在98%以上" sets both
-    else:
-        indicators = [indicator]
+    named = len(parts) > 1 and all(p and _METRIC_END_RE.search(p) for p in parts)
+    if len(values) > 1:
+        if named and len(parts) == len(values):
+            return [
+                (text, name, v, u, comparator) for name, (v, u) in zip(parts, values, strict=True)
+            ]
+        # "食品、药品抽检合格率分别达到…": which words each value shares is guesswork,
+        # so every value keeps the indicator as written.
+        return [(text, indicator, v, u, comparator) for v, u in values]
+    value, unit = values[0]
+    # "A合格率和B合格率稳定在98%以上" sets both.
+    indicators = parts if named else [indicator]
     return [(text, name, value, unit, comparator) for name in indicators]
+
+
+def _number(text: str) -> int | float:
+    as_float = float(_to_ascii_digits(text.replace("．", ".")))
+    return int(as_float) if as_float.is_integer() else as_float
+
+
+def _value_runs(clause: str) -> list[str]:
+    """Split "制修订地方标准10项以上、团体标准20项以上" into one clause per value.
+
+    A 、 only ends a target when the words before it already state one, so
+    "国家标准、行业标准10项以上" stays whole.
+    """
+    if "分别" in clause:
+        return [clause]
+    runs: list[str] = []
+    current = ""
+    for piece in _split_top(clause, "、"):
+        current = f"{current}、{piece}" if current else piece
+        if _VALUE_END_RE.search(current) and _match_target(current):
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+_CHANGE_VERBS = ("增长", "提高", "提升", "增加", "下降", "降低", "减少")
 
 
 def _comparator(verb: str, suffix: str) -> str:
@@ -1006,10 +1165,14 @@ def _targets_in(
         offset = 0
         for clause in clauses:
             offset += len(clause) + 1
-            matches = _match_target(clause)
+            matches = [m for run in _value_runs(clause) for m in _match_target(run)]
             if not matches:
                 continue
             year = _deadline(sentence[:offset]) or year_before
+            if re.search(r"每年|年均|每季度|每月", clause):
+                # A recurring target ("每年至少开展…2次") runs to the plan's end, whatever
+                # deadline a neighbouring clause set; the caller fills in the plan's year.
+                year = None
             for target_text, indicator, value, unit, comparator in matches:
                 found.append(
                     ParsedTarget(
@@ -1037,7 +1200,7 @@ def parse_plan_text(text: str) -> ParsedPlan:
     lines, cruft = _clean_lines(text or "")
     if not lines:
         raise PlanParseError("empty_file", "文本为空，没有可解析的内容")
-    title, preamble, body, has_title_line = _split_preamble(lines)
+    title, preamble, body, annex, has_title_line = _split_preamble(lines)
     problems: list[str] = [] if title else ["未识别到方案标题"]
 
     root = _build_tree(body)
@@ -1045,19 +1208,22 @@ def parse_plan_text(text: str) -> ParsedPlan:
     chapter_nodes, measure_rank = _find_chapters(root, plan_like=has_title_line)
     if not chapter_nodes:
         raise PlanParseError("no_measures", "未识别到任何措施条目，文本可能不是实施方案")
-    chapters = _make_chapters(chapter_nodes, measure_rank, problems)
+    chapters = _make_chapters(chapter_nodes, measure_rank, problems, _TaskTable(annex))
 
     # A target without its own deadline is due when the plan's goals are ("到2025年，…").
     range_year = _RANGE_YEAR_RE.search(title)
-    title_year = int(range_year.group(1)) if range_year else None
+    single_years = re.findall(r"(?<![0-9])([12][0-9]{3})\s*年", title)  # "…2024年工作要点"
+    if range_year:
+        title_year: int | None = int(range_year.group(1))
+    else:
+        title_year = int(single_years[0]) if len(single_years) == 1 else None
     targets = _goal_targets(root, title_year)
     plan_year = _first_goal_deadline(root) or title_year
     for chapter in chapters:
         for measure in chapter.measures:
-            found, _ = _targets_in(measure.text, measure.number, None)
-            for target in found:
-                target.year = target.year or plan_year
-            targets.extend(found)
+            targets.extend(_targets_in(measure.text, measure.number, None)[0])
+    for target in targets:
+        target.year = target.year or plan_year
     return ParsedPlan(
         title=title,
         issuer=_find_issuer(title, preamble, cruft),
@@ -1067,8 +1233,9 @@ def parse_plan_text(text: str) -> ParsedPlan:
     )
 
 
-def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], bool]:
-    """(title, lines before the plan, the plan's body, whether a title line was found).
+def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], list[str], bool]:
+    """(title, lines before the plan, the plan's body, its attachments, whether a title
+    line was found).
 
     The body starts after the plan's own title and stops at its attachments.
     Without a title line the body is everything and only a 印发通知 names the plan.
@@ -1077,12 +1244,13 @@ def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], bool]:
     first_item = next((i for i, line in enumerate(lines) if _marker(line)), len(lines))
     preamble = lines[:title_index] if title_index >= 0 else lines[:first_item]
     body = lines[title_index + 1 :]
+    annex: list[str] = []
     seen_item = False
     for index, line in enumerate(body):
         seen_item = seen_item or _marker(line) is not None
         # "附件：…" before any numbered item belongs to a notice, after them it ends the plan.
         if seen_item and _END_RE.match(line):
-            body = body[:index]
+            body, annex = body[:index], body[index:]
             break
     if not title:
         for line in preamble:
@@ -1090,25 +1258,35 @@ def _split_preamble(lines: list[str]) -> tuple[str, list[str], list[str], bool]:
             if notice and _TITLE_RE.search(notice.group(1).strip()):
                 title = notice.group(1).strip()
                 break
-    return title, preamble, body, title_index >= 0
+    return title, preamble, body, annex, title_index >= 0
 
 
 def _make_chapters(
-    nodes: list[_Node], measure_rank: int, problems: list[str]
+    nodes: list[_Node], measure_rank: int, problems: list[str], table: _TaskTable
 ) -> list[ParsedChapter]:
     chapters: list[ParsedChapter] = []
     issues: list[tuple[ParsedChapter, int, str]] = []
-    for node in nodes:
+    groups = [
+        [
+            child
+            for child in node.children
+            if child.rank == measure_rank and child.area not in ("goals", "support", "general")
+        ]
+        for node in nodes
+    ]
+    all_numbers = [child.number for group in groups for child in group]
+    # A table's 序号 can only stand for a measure when measures are numbered straight through.
+    table.by_number = len(set(all_numbers)) == len(all_numbers)
+    for node, group in zip(nodes, groups, strict=True):
         chapter = ParsedChapter(
             number=node.number if node.rank >= 0 else 1,
             heading=_heading_of(node.first) if node.rank >= 0 else "",
         )
-        for child in node.children:
-            if child.rank == measure_rank and child.area not in ("goals", "support", "general"):
-                measure, issue = _make_measure(child)
-                chapter.measures.append(measure)
-                if issue:
-                    issues.append((chapter, measure.number, issue))
+        for child in group:
+            measure, issue = _make_measure(child, table)
+            chapter.measures.append(measure)
+            if issue:
+                issues.append((chapter, measure.number, issue))
         chapters.append(chapter)
     numbers = [m.number for c in chapters for m in c.measures]
     for chapter, number, issue in issues:
@@ -1187,24 +1365,49 @@ def _fill_between(root: _Node, parents: list[_Node], measure_rank: int) -> list[
     return sorted(_dedupe_nodes([*parents, *extra]), key=lambda n: order[id(n)])
 
 
-def _make_measure(node: _Node) -> tuple[ParsedMeasure, str]:
-    """The measure at ``node`` and, if its 责任单位 could not be read, what went wrong."""
+def _make_measure(node: _Node, table: _TaskTable) -> tuple[ParsedMeasure, str]:
+    """The measure at ``node`` and, if its 责任单位 could not be read, what went wrong.
+
+    Units written with the measure win; otherwise they come from the plan's
+    任务分解表 when it has a row for the measure.
+    """
     full = "\n".join(node.lines()).strip()
     span = _find_clause(full)
-    units_text, text, issue = "", full, ""
+    text, issue = full, ""
     responsible: list[str] = []
     leads: list[str] = []
-    if span is None:
-        issue = "未能识别责任单位（未找到责任单位）"
-    else:
+    rejected: list[str] = []
+    clauses: list[str] = []
+    # Steps "（1）…（责任单位：A）（2）…（责任单位：B）" each name their own units;
+    # the measure is responsible for all of them.
+    parts = ["\n".join([node.first, *node.content])]
+    parts += ["\n".join([child.raw, *child.lines()[1:]]) for child in node.children]
+    part_spans = [(part, _find_clause(part)) for part in parts]
+    if sum(1 for _, found in part_spans if found) > 1:
+        texts = []
+        for part, found in part_spans:
+            if found is not None:
+                clauses.append(part[found[0] : found[1]].strip().rstrip("。").strip())
+                part = part[: found[0]].rstrip() + part[found[1] :]
+            texts.append(part.strip())
+        text = "\n".join(t for t in texts if t).strip()
+    elif span is not None:
         start, end = span
-        units_text = full[start:end].strip().rstrip("。").strip()
+        clauses = [full[start:end].strip().rstrip("。").strip()]
         text = (full[:start].rstrip() + full[end:]).strip()
-        responsible, leads, rejected = _parse_units(units_text)
-        if not responsible:
-            issue = f"未能识别责任单位：{units_text}"
-        elif rejected:
-            issue = f"责任单位中“{'、'.join(rejected)}”不像单位名称，已忽略"
+    else:
+        clauses = [c for c in [table.units_for(_measure_title(full), node.number)] if c]
+    units_text = "；".join(clauses)
+    for clause in clauses:
+        names, lead_names, bad = _parse_units(clause)
+        responsible, leads = _dedupe([*responsible, *names]), _dedupe([*leads, *lead_names])
+        rejected += bad
+    if not units_text:
+        issue = "未能识别责任单位（未找到责任单位）"
+    elif not responsible:
+        issue = f"未能识别责任单位：{units_text}"
+    elif rejected:
+        issue = f"责任单位中“{'、'.join(rejected)}”不像单位名称，已忽略"
     measure = ParsedMeasure(
         number=node.number,
         title=_measure_title(text),
