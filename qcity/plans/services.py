@@ -156,20 +156,11 @@ def _sync_measures(
                 "units_text": parsed_measure.units_text,
                 "withdrawn": False,
             }
-            measure = existing.get(seq)
-            if measure is None:
-                measure = Measure.objects.create(plan=plan, seq=seq, **fields)
-                if not report.created:
-                    report.changes.append(f"新增措施 {measure}")
-            else:
-                changed = [
-                    name for name, value in fields.items() if getattr(measure, name) != value
-                ]
-                if changed:
-                    for name in changed:
-                        setattr(measure, name, fields[name])
-                    measure.save(update_fields=changed)
-                    report.changes.append(f"措施 {measure.number} 变更：{'、'.join(changed)}")
+            measure, changed = _upsert(Measure, existing.get(seq), plan=plan, seq=seq, **fields)
+            if changed is None and not report.created:
+                report.changes.append(f"新增措施 {measure}")
+            elif changed:
+                report.changes.append(f"措施 {measure.number} 变更：{'、'.join(changed)}")
             _sync_responsibilities(
                 measure,
                 parsed_measure.responsible_units,
@@ -179,9 +170,7 @@ def _sync_measures(
                 existing_known=report.created is False,
             )
             by_key[(chapter.number, parsed_measure.number)] = measure
-    for stale in plan.measures.filter(seq__gt=seq, withdrawn=False):
-        stale.withdrawn = True
-        stale.save(update_fields=["withdrawn"])
+    for stale in _withdraw(plan.measures.filter(seq__gt=seq, withdrawn=False)):
         report.changes.append(f"措施 {stale} 已不在文本中，标记为撤销")
     return by_key
 
@@ -254,19 +243,35 @@ def _sync_targets(
             "year": target.year,
             "withdrawn": False,
         }
-        current = existing.get(seq)
-        if current is None:
-            Target.objects.create(plan=plan, seq=seq, **fields)
-            if not report.created:
-                report.changes.append(f"新增目标：{target.text}")
-            continue
-        changed = [name for name, value in fields.items() if getattr(current, name) != value]
-        if changed:
-            for name in changed:
-                setattr(current, name, fields[name])
-            current.save(update_fields=changed)
+        _, changed = _upsert(Target, existing.get(seq), plan=plan, seq=seq, **fields)
+        if changed is None and not report.created:
+            report.changes.append(f"新增目标：{target.text}")
+        elif changed:
             report.changes.append(f"目标 {seq} 变更：{target.text}")
-    for stale in plan.targets.filter(seq__gt=len(parsed.targets), withdrawn=False):
-        stale.withdrawn = True
-        stale.save(update_fields=["withdrawn"])
+    for stale in _withdraw(plan.targets.filter(seq__gt=len(parsed.targets), withdrawn=False)):
         report.changes.append(f"目标“{stale.text}”已不在文本中，标记为撤销")
+
+
+def _upsert(model, current, *, plan: Plan, seq: int, **fields):
+    """Create the row at ``seq`` or update only the fields that differ.
+
+    Returns (row, changed field names), with None for a new row; saving only
+    what changed is what keeps a re-import of the same text a no-op.
+    """
+    if current is None:
+        return model.objects.create(plan=plan, seq=seq, **fields), None
+    changed = [name for name, value in fields.items() if getattr(current, name) != value]
+    for name in changed:
+        setattr(current, name, fields[name])
+    if changed:
+        current.save(update_fields=changed)
+    return current, changed
+
+
+def _withdraw(stale_rows):
+    """Mark rows that left the text as withdrawn; never delete (reports will point at them)."""
+    rows = list(stale_rows)
+    for row in rows:
+        row.withdrawn = True
+        row.save(update_fields=["withdrawn"])
+    return rows

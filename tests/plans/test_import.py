@@ -237,3 +237,21 @@ def test_a_disabled_unit_named_in_a_plan_is_flagged_not_duplicated(plan, tmp_pat
     assert "引用了已停用的单位“市财政局”" in output
     assert OrgUnit.objects.filter(name="市财政局").count() == 1
     assert plan.measures.get(number=3).responsibilities.filter(org_unit=finance).exists()
+
+
+def test_a_measure_dropped_from_the_text_is_withdrawn_not_deleted(plan, tmp_path, client, personas):
+    text = BUNDLED_SEED.read_text(encoding="utf-8")
+    start = text.index("27.推动质量社会共治")
+    end = text.index("四、组织保障")
+    shorter = tmp_path / "shorter.txt"
+    shorter.write_text(text[:start] + text[end:], encoding="utf-8")
+    output = _import(shorter)
+    assert "措施 27. 推动质量社会共治 已不在文本中，标记为撤销" in output
+    last = plan.measures.get(number=27)
+    assert last.withdrawn and last.responsibilities.count() == 5
+    client.force_login(personas["coordinator"])
+    assert client.get(f"/plans/{plan.pk}/measures/{last.pk}/").status_code == 404
+    assert "没有变化" in _import(shorter)
+    _import(BUNDLED_SEED)
+    last.refresh_from_db()
+    assert not last.withdrawn
