@@ -96,3 +96,10 @@ def _fresh_calendar_cache():
     workdays.invalidate()
     yield
     workdays.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is slow on purpose; personas are created in nearly every test.
+    # tests/core/test_security.py checks that the real setting is Argon2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -168,3 +168,9 @@ def test_an_active_session_still_ends_at_the_maximum_age(client, personas):
         response = client.get("/plans/")  # 75 minutes after login, never idle
         assert response.status_code == 302
     assert AuditEvent.objects.filter(action="auth.session_expired").count() == 1
+
+
+def test_passwords_are_hashed_with_argon2_outside_the_tests():
+    from qcity import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
