@@ -23,6 +23,9 @@ def _disable_triggers() -> None:
     """What a DBA with superuser rights could do; verify_audit must still catch the edit."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Fire the deferred foreign-key checks first: PostgreSQL will not alter a
+            # table with trigger events pending in the transaction.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE core_auditevent DISABLE TRIGGER USER")
         else:
             cursor.execute("DROP TRIGGER core_auditevent_no_update")
