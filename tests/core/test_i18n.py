@@ -14,3 +14,11 @@ def test_it_speaks_english_through_gettext_when_asked(client):
     assert '<html lang="en">' in html
     assert "Quality City Digital Platform" in html
     assert "质量强市数字化平台" not in html
+
+
+@pytest.mark.django_db
+def test_a_missing_page_says_so_in_chinese(client, personas):
+    client.force_login(personas["nongye"])
+    response = client.get("/plans/999999/")
+    assert response.status_code == 404
+    assert "页面不存在或无权访问" in response.content.decode()
