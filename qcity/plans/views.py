@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from qcity.core import audit
-from qcity.plans import selectors
-from qcity.plans.exports import plan_breakdown_xlsx
+from qcity.plans import exports, selectors
 
 
 @login_required
@@ -77,20 +73,19 @@ def search(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
-    measures = list(selectors.visible_measures(request.user, plan))
-    content = plan_breakdown_xlsx(plan, measures)
-    audit.record(
-        "plan.exported",
-        by=request.user,
-        obj=plan,
-        ip=request.META.get("REMOTE_ADDR"),
-        details={"rows": len(measures), "format": "xlsx"},
+    return exports.breakdown_response(
+        request, plan, list(selectors.visible_measures(request.user, plan))
     )
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def export_matrix(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    return exports.matrix_response(
+        request, plan, *selectors.responsibility_matrix(request.user, plan)
     )
-    filename = f"任务分解表-{plan.issuer}.xlsx"
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"plan-{plan.pk}.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    return response
+
+
+@login_required
+def export_my_measures(request: HttpRequest) -> HttpResponse:
+    return exports.my_measures_response(request, list(selectors.my_measures(request.user)))

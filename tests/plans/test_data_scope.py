@@ -219,3 +219,43 @@ def test_single_org_units_in_the_api_follow_the_scope(client, world, persona):
     agriculture = OrgUnit.objects.get(name="市农业农村局")
     expected = 200 if persona in ("coordinator", "nongye") else 404
     assert c.get(f"/api/v1/org-units/{agriculture.pk}").status_code == expected
+
+
+@pytest.mark.parametrize("persona", ["coordinator", "nongye", "kaiyuan", "outsider"])
+def test_the_matrix_and_my_tasks_exports_follow_the_scope(client, world, persona):
+    plan, users = world
+    c = _client(client, users[persona])
+    matrix = c.get(f"/plans/{plan.pk}/matrix/export.xlsx")
+    if not EXPECTED[persona]:
+        assert matrix.status_code == 404
+    else:
+        sheet = load_workbook(io.BytesIO(matrix.content)).active
+        header = [cell for cell in next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))]
+        assert {int(h) for h in header[1:-1]} == EXPECTED[persona]
+    mine = c.get("/plans/mine/export.xlsx")
+    assert mine.status_code == 200
+    rows = list(
+        load_workbook(io.BytesIO(mine.content)).active.iter_rows(min_row=3, values_only=True)
+    )
+    own = measures_of(users[persona].unit.name) if users[persona].unit else set()
+    assert {r[1] for r in rows} == own & EXPECTED[persona]
+
+
+def test_every_export_is_audited(client, world):
+    from qcity.core.models import AuditEvent
+
+    plan, users = world
+    c = _client(client, users["nongye"])
+    for path in (
+        f"/plans/{plan.pk}/export.xlsx",
+        f"/plans/{plan.pk}/matrix/export.xlsx",
+        "/plans/mine/export.xlsx",
+    ):
+        c.get(path)
+    events = AuditEvent.objects.filter(action="export.xlsx", actor=users["nongye"])
+    assert sorted(e.details["what"] for e in events) == [
+        "plan.breakdown",
+        "plan.matrix",
+        "plan.my_measures",
+    ]
+    assert all(e.details["rows"] for e in events)
