@@ -22,3 +22,16 @@ def test_a_missing_page_says_so_in_chinese(client, personas):
     response = client.get("/plans/999999/")
     assert response.status_code == 404
     assert "页面不存在或无权访问" in response.content.decode()
+
+
+def test_the_english_catalogue_is_complete():
+    import re
+    from pathlib import Path
+
+    po = (Path(__file__).resolve().parents[2] / "qcity/locale/en/LC_MESSAGES/django.po").read_text(
+        encoding="utf-8"
+    )
+    assert "#, fuzzy" not in po
+    entries = re.findall(r'\nmsgid "(.+)"\nmsgstr "(.*)"\n', po)
+    assert entries
+    assert [msgid for msgid, msgstr in entries if not msgstr] == []
