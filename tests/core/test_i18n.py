@@ -32,6 +32,12 @@ def test_the_english_catalogue_is_complete():
         encoding="utf-8"
     )
     assert "#, fuzzy" not in po
-    entries = re.findall(r'\nmsgid "(.+)"\nmsgstr "(.*)"\n', po)
-    assert entries
-    assert [msgid for msgid, msgstr in entries if not msgstr] == []
+    untranslated = []
+    for block in po.split("\n\n")[1:]:  # the first block is the header
+        msgid = re.search(r'^msgid "(.*)"', block, re.M)
+        # A msgstr may continue on following quoted lines; join them before judging.
+        msgstr = re.search(r'^msgstr(?:\[0\])? ((?:".*"\n?)+)', block, re.M)
+        text = "".join(re.findall(r'"(.*)"', msgstr.group(1))) if msgstr else ""
+        if msgid and not text:
+            untranslated.append(msgid.group(1))
+    assert untranslated == []
