@@ -8,7 +8,6 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from qcity.core import audit
@@ -25,8 +24,8 @@ def record_login_success(user: User, *, ip: str | None) -> None:
 def record_login_failure(username: str, *, ip: str | None) -> None:
     """Count a failed login and lock the account when the limit is reached.
 
-    The counter is raised with an UPDATE … SET n = n + 1 so two concurrent
-    attempts cannot both read the old value.
+    The user row is locked (SELECT … FOR UPDATE) while the count changes, so two
+    concurrent attempts cannot both read the old value.
     """
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
@@ -41,13 +40,21 @@ def record_login_failure(username: str, *, ip: str | None) -> None:
                 details={"reason": "unknown_user"},
             )
             return
-        if user.locked_until is not None and not user.is_locked():
+        was_locked = user.is_locked()
+        if user.locked_until is not None and not was_locked:
             # The lock has expired: count afresh, or one typo would lock the account again.
-            User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-        User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-        user.refresh_from_db(fields=["failed_login_count", "locked_until"])
+            user.failed_login_count, user.locked_until = 0, None
+        user.failed_login_count += 1
+        lock_now = not was_locked and user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT
+        if lock_now:
+            user.locked_until = timezone.now() + dt.timedelta(
+                minutes=settings.LOGIN_LOCKOUT_MINUTES
+            )
+        User.objects.filter(pk=user.pk).update(
+            failed_login_count=user.failed_login_count, locked_until=user.locked_until
+        )
         details = {"failed_count": user.failed_login_count}
-        if user.is_locked():
+        if was_locked:
             details["reason"] = "locked"
         audit.record(
             "auth.login_failed",
@@ -58,15 +65,16 @@ def record_login_failure(username: str, *, ip: str | None) -> None:
             actor_label=username[:150],
             details=details,
         )
-        if user.failed_login_count >= settings.LOGIN_FAILURE_LIMIT and not user.is_locked():
-            until = timezone.now() + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-            User.objects.filter(pk=user.pk).update(locked_until=until)
+        if lock_now:
             audit.record(
                 "auth.locked",
                 by=None,
                 obj=user,
                 ip=ip,
-                details={"until": until.isoformat(), "after_failures": user.failed_login_count},
+                details={
+                    "until": user.locked_until.isoformat(),
+                    "after_failures": user.failed_login_count,
+                },
             )
 
 
