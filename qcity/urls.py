@@ -5,12 +5,13 @@ from django.urls import include, path
 from qcity.api import api
 from qcity.core import views as core_views
 from qcity.core.forms import LoginForm
+from qcity.plans import views as plan_views
 
 admin.site.site_header = "质量强市数字化平台 · 管理"
 admin.site.site_title = "qcity 管理"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", plan_views.home, name="home"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -13,10 +13,7 @@ from qcity.core import services
 from qcity.core.forms import ConfirmUnitForm, MapUnitForm
 from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
-from qcity.core.scope import effective_scope, scoped
-from qcity.core.selectors import suggest_unit
-from qcity.plans import selectors as plan_selectors
-from qcity.plans.models import Measure, Plan
+from qcity.core.selectors import suggest_units
 
 
 @login_required
@@ -32,22 +29,6 @@ def change_password(request: HttpRequest) -> HttpResponse:
     return render(request, "core/change_password.html", {"form": form})
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    plans = scoped(request.user, Plan.objects.all())
-    my_measures = scoped(request.user, Measure.objects.filter(withdrawn=False))
-    context = {
-        "plans": plans,
-        "measure_count": my_measures.count(),
-        "mine_count": plan_selectors.my_measures(request.user).count(),
-        "scope": effective_scope(request.user),
-        "pending_units": OrgUnit.objects.enabled().filter(confirmed=False).count()
-        if request.user.role == Role.COORDINATOR
-        else 0,
-    }
-    return render(request, "core/home.html", context)
-
-
 @role_required(Role.COORDINATOR)
 def pending_units(request: HttpRequest) -> HttpResponse:
     units = list(
@@ -55,8 +36,9 @@ def pending_units(request: HttpRequest) -> HttpResponse:
         .filter(confirmed=False)
         .prefetch_related("responsibilities__measure__plan")
     )
+    suggestions = suggest_units([unit.name for unit in units])
     for unit in units:
-        unit.suggestion = suggest_unit(unit.name)
+        unit.suggestion = suggestions[unit.name]
     return render(
         request,
         "core/pending_units.html",

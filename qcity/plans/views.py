@@ -4,7 +4,29 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from qcity.core.models import OrgUnit, Role
+from qcity.core.scope import effective_scope
 from qcity.plans import exports, selectors
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The dashboard. It lives here because the plan is what it summarises; core
+    must not depend on plans."""
+    user = request.user
+    return render(
+        request,
+        "plans/home.html",
+        {
+            "plan_count": selectors.visible_plans(user).count(),
+            "measure_count": selectors.visible_measures(user).count(),
+            "mine_count": selectors.my_measures(user).count(),
+            "scope": effective_scope(user),
+            "pending_units": OrgUnit.objects.enabled().filter(confirmed=False).count()
+            if user.role == Role.COORDINATOR
+            else 0,
+        },
+    )
 
 
 @login_required
