@@ -97,8 +97,8 @@ def _apply(
     report.plan_id = plan.pk
 
     chapters = _sync_chapters(plan, parsed, report)
-    measures_by_number = _sync_measures(plan, parsed, chapters, report, by=by)
-    _sync_targets(plan, parsed, measures_by_number, report)
+    measures = _sync_measures(plan, parsed, chapters, report, by=by)
+    _sync_targets(plan, parsed, measures, report)
 
     if report.changes:
         audit.record(
@@ -141,9 +141,10 @@ def _sync_measures(
     report: ImportReport,
     *,
     by: User | None,
-) -> dict[tuple[int, int], Measure]:
+) -> list[Measure]:
     existing = {m.seq: m for m in plan.measures.prefetch_related("responsibilities")}
-    by_key: dict[tuple[int, int], Measure] = {}
+    stored: list[Measure] = []
+    units: dict[str, OrgUnit] = {}  # one lookup per written name, not per mention
     seq = 0
     for chapter in parsed.chapters:
         for parsed_measure in chapter.measures:
@@ -166,13 +167,13 @@ def _sync_measures(
                 parsed_measure.responsible_units,
                 set(parsed_measure.lead_units),
                 report,
+                units,
                 by=by,
-                existing_known=report.created is False,
             )
-            by_key[(chapter.number, parsed_measure.number)] = measure
+            stored.append(measure)
     for stale in _withdraw(plan.measures.filter(seq__gt=seq, withdrawn=False)):
         report.changes.append(f"措施 {stale} 已不在文本中，标记为撤销")
-    return by_key
+    return stored
 
 
 def _sync_responsibilities(
@@ -180,9 +181,9 @@ def _sync_responsibilities(
     names: list[str],
     leads: set[str],
     report: ImportReport,
+    units: dict[str, OrgUnit],
     *,
     by: User | None,
-    existing_known: bool,
 ) -> None:
     wanted = [(name, name in leads) for name in names]
     current = [(r.written_name, r.is_lead) for r in measure.responsibilities.all()]
@@ -191,7 +192,9 @@ def _sync_responsibilities(
     measure.responsibilities.all().delete()
     rows = []
     for order, (name, is_lead) in enumerate(wanted, start=1):
-        unit = resolve_unit_name(name) or _unconfirmed(name, report, by=by)
+        if name not in units:
+            units[name] = resolve_unit_name(name) or _unconfirmed(name, report, by=by)
+        unit = units[name]
         if unit.disabled_on is not None and name not in report.unconfirmed_units:
             report.changes.append(f"措施 {measure.number} 引用了已停用的单位“{name}”，请核实")
             report.unconfirmed_units.append(name)
@@ -203,7 +206,7 @@ def _sync_responsibilities(
             )
         )
     Responsibility.objects.bulk_create(rows)
-    if existing_known:
+    if not report.created:
         report.changes.append(
             f"措施 {measure.number} 责任单位：{'、'.join(n for n, _ in current) or '无'}"
             f" → {'、'.join(names) or '无'}"
@@ -217,19 +220,17 @@ def _unconfirmed(name: str, report: ImportReport, *, by: User | None) -> OrgUnit
 
 
 def _sync_targets(
-    plan: Plan, parsed: ParsedPlan, measures: dict[tuple[int, int], Measure], report: ImportReport
+    plan: Plan, parsed: ParsedPlan, measures: list[Measure], report: ImportReport
 ) -> None:
     existing = {t.seq: t for t in plan.targets.all()}
-    measure_by_number = {number: m for (_, number), m in measures.items()}
 
     def measure_for(sentence: str, number: int | None) -> Measure | None:
         # Numbering may restart per chapter, so find the measure by its text first.
         if number is None:
             return None
-        for measure in measures.values():
-            if sentence and sentence in measure.text:
-                return measure
-        return measure_by_number.get(number)
+        by_text = [m for m in measures if sentence and sentence in m.text]
+        by_number = [m for m in measures if m.number == number]
+        return (by_text or by_number or [None])[0]
 
     for seq, target in enumerate(parsed.targets, start=1):
         fields = {
