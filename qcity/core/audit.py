@@ -117,10 +117,3 @@ def verify_chain(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
 
 def _events(batch_size: int) -> Iterator[AuditEvent]:
     return AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
-
-
-def timeline(obj: models.Model) -> models.QuerySet[AuditEvent]:
-    """A case's history, read from the same events."""
-    return AuditEvent.objects.filter(
-        object_type=obj._meta.label_lower, object_id=str(obj.pk)
-    ).select_related("actor")

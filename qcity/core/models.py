@@ -99,10 +99,6 @@ class OrgUnit(ReferenceModel):
                         path=expected + child.path[len(old) :]
                     )
 
-    @property
-    def depth(self) -> int:
-        return self.path.count("/")
-
     def is_within(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)
 

@@ -8,16 +8,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from qcity.core.models import Role, User
-
-BUSINESS_ROLES = {
-    Role.COORDINATOR,
-    Role.DEPARTMENT_LIAISON,
-    Role.COUNTY_OFFICER,
-    Role.INSPECTOR,
-    Role.LAB,
-    Role.ENTERPRISE,
-}
+from qcity.core.models import User
 
 
 def has_role(user: User, *roles: str) -> bool:

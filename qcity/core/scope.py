@@ -9,10 +9,9 @@ does not know, a model without ``scope_q`` — yields nothing: fail closed.
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from django.db import models
-from django.db.models import Q
 from django.http import Http404
 
 from qcity.core.models import DataScope, OrgUnit, Role, User
@@ -31,11 +30,6 @@ ROLE_DEFAULT_SCOPE: dict[str, str] = {
 }
 
 M = TypeVar("M", bound=models.Model)
-
-
-class Scoped(Protocol):
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q: ...
 
 
 def effective_scope(user: User | None) -> str:
