@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import APIKeyHeader, HttpBearer
+from ninja.security import HttpBearer, django_auth
 
 from qcity.core.services import user_for_token
 
@@ -22,26 +22,14 @@ class TokenAuth(HttpBearer):
         return user
 
 
-class SessionAuth(APIKeyHeader):
-    """Django's session, for the pages' own htmx/fetch calls (read-only API: no CSRF needed)."""
-
-    param_name = "X-Session"  # never sent; authenticate() reads the session instead
-    openapi_type = "apiKey"
-
-    def __call__(self, request: HttpRequest):
-        user = getattr(request, "user", None)
-        return user if user is not None and user.is_authenticated else None
-
-    def authenticate(self, request: HttpRequest, key):  # pragma: no cover - __call__ overrides
-        return None
-
-
 api = NinjaAPI(
     title="qcity API",
     version="1",
     urls_namespace="api",
     docs_url=None,  # the bundled Swagger page loads from a CDN; offline deployments can't
-    auth=[TokenAuth(), SessionAuth()],
+    # Bearer token for other systems; ninja's own session auth (CSRF-checked on
+    # unsafe methods) for the pages.
+    auth=[TokenAuth(), django_auth],
 )
 
 
