@@ -159,9 +159,8 @@ class Target(models.Model):
 
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # A plan-wide goal is visible with the plan; a measure's target with the measure.
-        return (
-            Q(plan__owner_unit__in=units)
-            | Q(measure__responsibilities__org_unit__in=units)
-            | Q(measure__isnull=True, plan__measures__responsibilities__org_unit__in=units)
+        # A plan-wide goal is visible with its plan, a measure's target with its measure:
+        # restate neither rule here, reuse them.
+        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_q(units))) | Q(
+            measure__in=Measure.objects.filter(Measure.scope_q(units))
         )
