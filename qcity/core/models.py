@@ -7,6 +7,8 @@ import datetime as dt
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,15 +91,14 @@ class OrgUnit(ReferenceModel):
         super().save(*args, **kwargs)
         expected = (self.parent.path if self.parent_id else "") + f"{self.pk:06d}/"
         if self.path != expected:
-            old = self.path
-            self.path = expected
-            OrgUnit.objects.filter(pk=self.pk).update(path=expected)
+            old, self.path = self.path, expected
             if old:
-                # Moving a unit rewrites the path of every unit below it.
-                for child in OrgUnit.objects.filter(path__startswith=old).exclude(pk=self.pk):
-                    OrgUnit.objects.filter(pk=child.pk).update(
-                        path=expected + child.path[len(old) :]
-                    )
+                # Moving a unit rewrites its path and every path below it in one statement.
+                OrgUnit.objects.filter(path__startswith=old).update(
+                    path=Concat(Value(expected), Substr("path", len(old) + 1))
+                )
+            else:
+                OrgUnit.objects.filter(pk=self.pk).update(path=expected)
 
     def is_within(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)
