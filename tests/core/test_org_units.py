@@ -15,3 +15,9 @@ def test_moving_a_unit_moves_everything_below_it(org_units):
     station.refresh_from_db()
     assert station.is_within(regulator) and station.is_within(bureau)
     assert not station.is_within(county)
+
+
+def test_the_models_and_migrations_agree():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
