@@ -255,3 +255,9 @@ def test_a_measure_dropped_from_the_text_is_withdrawn_not_deleted(plan, tmp_path
     _import(BUNDLED_SEED)
     last.refresh_from_db()
     assert not last.withdrawn
+
+
+def test_a_directory_is_refused_with_its_own_message(org_units, tmp_path):
+    with pytest.raises(CommandError, match="这是一个目录") as excinfo:
+        _import(tmp_path)
+    assert excinfo.value.returncode == 2

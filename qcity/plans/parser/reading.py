@@ -32,6 +32,8 @@ def read_plan_text(path: str | os.PathLike[str]) -> str:
     """
     p = Path(path)
     name = p.name
+    if p.is_dir():
+        raise PlanParseError("not_a_file", f"这是一个目录，不是文件：{p}")
     if not p.is_file():
         raise PlanParseError("file_not_found", f"文件不存在：{p}")
     data = p.read_bytes()
