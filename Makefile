@@ -50,7 +50,7 @@ lint: install
 	$(BIN)/ruff format --check qcity tests benchmarks
 
 bench: install
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) node_modules var/static
