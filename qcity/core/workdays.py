@@ -266,9 +266,7 @@ def deadline(start: dt.date, n: int, *, rule: str = "") -> Deadline:
     provisional = any(
         not calendar.is_known(year) for year in range((start + ONE_DAY).year, due.year + 1)
     )
-    return Deadline(
-        due=due, rule=rule, calendar_version=calendar.version, provisional=provisional
-    )
+    return Deadline(due=due, rule=rule, calendar_version=calendar.version, provisional=provisional)
 
 
 def is_workday(day: dt.date, *, allow_provisional: bool = False) -> bool:
