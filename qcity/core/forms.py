@@ -85,14 +85,14 @@ HolidayRangeFormSet = forms.formset_factory(HolidayRangeForm, extra=3)
 
 
 class CalendarYearEntryForm(forms.Form):
-    year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2099)
+    year = forms.IntegerField(label=gettext_lazy("所录年度"), min_value=2000, max_value=2099)
     make_up_days = forms.CharField(
         label=gettext_lazy("调休上班日"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=gettext_lazy("每行一个日期，日期后可写说明，如：2027-02-07 春节调休上班"),
     )
-    source = forms.CharField(label=gettext_lazy("依据"), max_length=200)
+    source = forms.CharField(label=gettext_lazy("通知名称或文号"), max_length=200)
 
     def clean_make_up_days(self) -> list:
         from qcity.core.services import MakeUpDay
