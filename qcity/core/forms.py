@@ -89,10 +89,14 @@ class CalendarYearEntryForm(forms.Form):
     make_up_days = forms.CharField(
         label=gettext_lazy("调休上班日"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "vLargeTextField"}),
         help_text=gettext_lazy("每行一个日期，日期后可写说明，如：2027-02-07 春节调休上班"),
     )
-    source = forms.CharField(label=gettext_lazy("通知名称或文号"), max_length=200)
+    source = forms.CharField(
+        label=gettext_lazy("通知名称或文号"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
 
     def clean_make_up_days(self) -> list:
         from qcity.core.services import MakeUpDay
