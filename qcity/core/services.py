@@ -325,7 +325,8 @@ def check_calendar_entry(
 
 
 def recompute_provisional_deadlines(year: int, *, by: User | None) -> list[workdays.Recomputed]:
-    """Let every registered app re-derive its provisional deadlines; audit each change.
+    """Let every registered app re-derive its provisional deadlines; audit each change
+    of due date or provisional mark, and return those changes.
 
     Runs in the caller's transaction, after the year's rows are written, so the
     recomputers already see the entered calendar.
@@ -333,7 +334,9 @@ def recompute_provisional_deadlines(year: int, *, by: User | None) -> list[workd
     changes = []
     for recompute in workdays.provisional_recomputers():
         for change in recompute(year):
-            if change.new == change.old:
+            # A deadline that still runs into another missing year keeps its due date and
+            # its mark; only its calendar version moves, which is no news to anyone.
+            if (change.new.due, change.new.provisional) == (change.old.due, change.old.provisional):
                 continue
             audit.record(
                 "calendar.deadline_recomputed",

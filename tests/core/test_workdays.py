@@ -1,7 +1,11 @@
 import datetime as dt
+import os
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qcity.core import services, workdays
 from qcity.core.models import AuditEvent, CalendarDay, CalendarYear
@@ -279,3 +283,36 @@ def test_deadline_display_and_api_shape_mark_provisional_deadlines():
         "provisional": True,
         "calendar_version": provisional.calendar_version,
     }
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=st.dates(min_value=D(2015, 1, 1), max_value=D(2026, 11, 30)),
+    n=st.integers(min_value=1, max_value=30),
+)
+def test_a_known_deadline_agrees_with_the_strict_count(start, n):
+    result = workdays.deadline(start, n)
+    assert not result.provisional
+    assert result.due == add_workdays(start, n)
+    assert workdays_between(start, result.due) == n
+    assert workdays_between(result.due, start) == -n
+    assert is_workday(result.due)
+
+
+def test_load_calendar_bringing_a_year_back_recomputes_deadlines_into_it(stored_deadlines):
+    # As when a newer chinese-calendar release brings the next year.
+    CalendarDay.objects.filter(date__year=2026).delete()
+    CalendarYear.objects.filter(year=2026).delete()
+    start = D(2026, 2, 12)
+    old = workdays.deadline(start, 3, rule="r")
+    # Provisional: 13 Feb, then 除夕…初三 (16-19 Feb) and the weekends are skipped: 20, 23.
+    assert (old.due, old.provisional) == (D(2026, 2, 23), True)
+    stored_deadlines["投诉 3 受理期限"] = (start, 3, old)
+    call_command("load_calendar", stdout=open(os.devnull, "w"))
+    new = stored_deadlines["投诉 3 受理期限"][2]
+    # The real 2026: Saturday 14 Feb is a make-up working day, 15-23 Feb are off.
+    assert (new.due, new.provisional) == (D(2026, 2, 24), False)
+    # 投诉 1 still runs into 2027: re-derived, but no news, so not audited.
+    assert AuditEvent.objects.filter(action="calendar.deadline_recomputed").count() == 1
