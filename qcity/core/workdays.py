@@ -116,7 +116,13 @@ def statutory_holidays(year: int) -> dict[dt.date, str]:
 # --- the cached table, checked against the version row ---------------------------------------
 
 
-class _Calendar:
+class Calendar:
+    """One state of the holiday table, as checked against the version row.
+
+    ``snapshot()`` hands one out for many computations in a row (a list page's
+    overdue counts): one version check for all of them, all from the same calendar.
+    """
+
     def __init__(self, version: int, stamp: str) -> None:
         self.version = version
         self.stamp = stamp
@@ -136,7 +142,7 @@ class _Calendar:
             raise CalendarUnknown(day)
         return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
-    def add(self, start: dt.date, n: int, *, allow_provisional: bool) -> dt.date:
+    def add(self, start: dt.date, n: int, *, allow_provisional: bool = False) -> dt.date:
         if n < 1:
             raise ValueError("n must be at least 1")
         if not allow_provisional and start.year not in self.years:
@@ -148,7 +154,14 @@ class _Calendar:
                 counted += 1
         return day
 
-    def between(self, start: dt.date, end: dt.date, *, allow_provisional: bool) -> int:
+    def deadline(self, start: dt.date, n: int, *, rule: str = "") -> Deadline:
+        due = self.add(start, n, allow_provisional=True)
+        provisional = any(
+            not self.is_known(year) for year in range((start + ONE_DAY).year, due.year + 1)
+        )
+        return Deadline(due=due, rule=rule, calendar_version=self.version, provisional=provisional)
+
+    def between(self, start: dt.date, end: dt.date, *, allow_provisional: bool = False) -> int:
         if end < start:
             return -self.between(end, start, allow_provisional=allow_provisional)
         count, day = 0, start
@@ -159,7 +172,7 @@ class _Calendar:
         return count
 
 
-_cache: _Calendar | None = None
+_cache: Calendar | None = None
 
 
 def invalidate() -> None:
@@ -180,7 +193,7 @@ def _db_version() -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, "")
 
 
-def _calendar() -> _Calendar:
+def _calendar() -> Calendar:
     """This process's copy of the table, reloaded when the version row differs.
 
     The check is one primary-key query per computation: cheaper than any wrong
@@ -192,7 +205,7 @@ def _calendar() -> _Calendar:
     if cached is not None and (cached.version, cached.stamp) == current:
         return cached
     for _attempt in range(3):
-        loaded = _Calendar(*current)
+        loaded = Calendar(*current)
         # A commit between reading the version and the tables would label newer
         # tables with the older version; read the version again to be sure.
         after = _db_version()
@@ -201,6 +214,11 @@ def _calendar() -> _Calendar:
         current = after
     _cache = loaded
     return loaded
+
+
+def snapshot() -> Calendar:
+    """The current calendar, checked once, for a batch of computations."""
+    return _calendar()
 
 
 def current_version() -> int:
@@ -268,12 +286,7 @@ def deadline(start: dt.date, n: int, *, rule: str = "") -> Deadline:
     ``start`` itself never counts (开始的当日不计入). Past the known calendar the
     count is provisional (weekends and the statutory holidays only).
     """
-    calendar = _calendar()
-    due = calendar.add(start, n, allow_provisional=True)
-    provisional = any(
-        not calendar.is_known(year) for year in range((start + ONE_DAY).year, due.year + 1)
-    )
-    return Deadline(due=due, rule=rule, calendar_version=calendar.version, provisional=provisional)
+    return _calendar().deadline(start, n, rule=rule)
 
 
 def is_workday(day: dt.date, *, allow_provisional: bool = False) -> bool:

@@ -316,3 +316,16 @@ def test_load_calendar_bringing_a_year_back_recomputes_deadlines_into_it(stored_
     assert (new.due, new.provisional) == (D(2026, 2, 24), False)
     # 投诉 1 still runs into 2027: re-derived, but no news, so not audited.
     assert AuditEvent.objects.filter(action="calendar.deadline_recomputed").count() == 1
+
+
+def test_a_snapshot_counts_a_whole_list_from_one_checked_calendar(django_assert_num_queries):
+    workdays.snapshot()  # loaded once
+    with django_assert_num_queries(1):  # the version check, nothing else
+        calendar = workdays.snapshot()
+    dues = [D(2025, 9, 1) + dt.timedelta(days=i) for i in range(50)]
+    with django_assert_num_queries(0):
+        overdue = [calendar.between(due, D(2025, 10, 13)) for due in dues]
+        result = calendar.deadline(D(2026, 12, 25), 7)
+    assert overdue[0] == workdays_between(D(2025, 9, 1), D(2025, 10, 13))
+    assert overdue[-1] == workdays_between(dues[-1], D(2025, 10, 13))
+    assert (result.due, result.provisional) == (D(2027, 1, 6), True)
