@@ -8,10 +8,18 @@ is disabled, accounts are deactivated, audit events are permanent.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.utils import timezone
+import datetime as dt
 
-from qcity.core import audit, services
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qcity.core import audit, services, workdays
+from qcity.core.forms import CalendarYearEntryForm, HolidayRangeFormSet
 from qcity.core.models import (
     ApiToken,
     AuditEvent,
@@ -112,8 +120,102 @@ class DictionaryItemAdmin(ReferenceAdmin):
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(RoleAdmin):
+    """Known years. A year is added only with its days, through 录入年度节假日安排."""
+
     roles = (Role.SYSTEM_ADMIN,)
     list_display = ["year", "source"]
+
+    def has_add_permission(self, request) -> bool:
+        # A bare year row would declare a year known with no holidays at all.
+        return False
+
+    def get_urls(self):
+        enter = path(
+            "enter/",
+            self.admin_site.admin_view(self.enter_year_view),
+            name="core_calendaryear_enter",
+        )
+        return [enter, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_enter_year": self._may_enter(request)}
+        return super().changelist_view(request, extra_context)
+
+    def _may_enter(self, request) -> bool:
+        return self._role(request) == Role.SYSTEM_ADMIN
+
+    def enter_year_view(self, request):
+        """录入年度节假日安排: the holidays and 调休上班 days of one year, in one go."""
+        if not self._may_enter(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = CalendarYearEntryForm(request.POST)
+            formset = HolidayRangeFormSet(request.POST, prefix="holidays")
+            if form.is_valid() and formset.is_valid():
+                holidays = [
+                    services.HolidayRange(name=row["name"], start=row["start"], end=row["end"])
+                    for row in formset.cleaned_data
+                    if row.get("name")
+                ]
+                try:
+                    changes = services.enter_calendar_year(
+                        form.cleaned_data["year"],
+                        holidays,
+                        form.cleaned_data["make_up_days"],
+                        by=request.user,
+                        source=form.cleaned_data["source"],
+                    )
+                except services.CalendarEntryError as error:
+                    for message in error.messages:
+                        form.add_error(None, message)
+                else:
+                    messages.success(
+                        request,
+                        _("%(year)d 年节假日安排已录入；重算暂定期限 %(count)d 个。")
+                        % {"year": form.cleaned_data["year"], "count": len(changes)},
+                    )
+                    return redirect("admin:core_calendaryear_changelist")
+        else:
+            year = _requested_year(request)
+            form = CalendarYearEntryForm(
+                initial={"year": year, "source": f"国务院办公厅关于{year}年部分节假日安排的通知"}
+            )
+            formset = HolidayRangeFormSet(prefix="holidays", initial=_statutory_ranges(year))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("录入年度节假日安排"),
+            "opts": self.model._meta,
+            "form": form,
+            "formset": formset,
+        }
+        return TemplateResponse(request, "admin/core/calendaryear/enter_year.html", context)
+
+
+def _requested_year(request) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = 0
+    if 2000 <= year <= workdays.PROVISIONAL_LAST_YEAR:
+        return year
+    today = timezone.localdate()
+    return workdays.first_unentered_year(today) or today.year + 1
+
+
+def _statutory_ranges(year: int) -> list[dict]:
+    """The Decree's fixed days of ``year`` as a starting point for the form's rows."""
+    try:
+        days = sorted(workdays.statutory_holidays(year).items())
+    except workdays.CalendarUnknown:
+        return []
+    ranges: list[dict] = []
+    for day, name in days:
+        last = ranges[-1] if ranges else None
+        if last and last["name"] == name and last["end"] + dt.timedelta(days=1) == day:
+            last["end"] = day
+        else:
+            ranges.append({"name": name, "start": day, "end": day})
+    return ranges
 
 
 @admin.register(CalendarDay)

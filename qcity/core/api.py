@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -37,3 +39,13 @@ def list_org_units(request: HttpRequest):
 @router.get("/org-units/{unit_id}", response=OrgUnitOut)
 def get_org_unit(request: HttpRequest, unit_id: int):
     return get_scoped_or_404(request.user, OrgUnit.objects.prefetch_related("aliases"), pk=unit_id)
+
+
+class DeadlineOut(Schema):
+    """How every endpoint shows a computed deadline (``core.workdays.Deadline``):
+    ``provisional`` is true while the year it runs into has not been entered."""
+
+    due: dt.date
+    rule: str
+    provisional: bool
+    calendar_version: int

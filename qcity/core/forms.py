@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qcity.core.models import OrgUnit, User
 
@@ -49,3 +52,66 @@ class ConfirmUnitForm(forms.Form):
         required=False,
         queryset=OrgUnit.objects.enabled().filter(confirmed=True),
     )
+
+
+# --- calendar: 录入年度节假日安排 (the admin form; core.admin.CalendarYearAdmin) --------------
+
+
+class HolidayRangeForm(forms.Form):
+    """One festival block of the State Council's notice: a name and a date range."""
+
+    name = forms.CharField(label=gettext_lazy("假期名称"), max_length=50, required=False)
+    start = forms.DateField(
+        label=gettext_lazy("开始日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=gettext_lazy("结束日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        filled = [data.get(f) not in (None, "") for f in ("name", "start", "end")]
+        if any(filled) and not all(filled):
+            # A half-filled row is a mistake, an empty one is just a spare row.
+            raise forms.ValidationError(_("请同时填写假期名称、开始日期和结束日期"))
+        return data
+
+
+HolidayRangeFormSet = forms.formset_factory(HolidayRangeForm, extra=3)
+
+
+class CalendarYearEntryForm(forms.Form):
+    year = forms.IntegerField(label=gettext_lazy("所录年度"), min_value=2000, max_value=2099)
+    make_up_days = forms.CharField(
+        label=gettext_lazy("调休上班日"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "vLargeTextField"}),
+        help_text=gettext_lazy("每行一个日期，日期后可写说明，如：2027-02-07 春节调休上班"),
+    )
+    source = forms.CharField(
+        label=gettext_lazy("通知名称或文号"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
+
+    def clean_make_up_days(self) -> list:
+        from qcity.core.services import MakeUpDay
+
+        days = []
+        for number, line in enumerate(self.cleaned_data["make_up_days"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            text, _sep, name = line.strip().partition(" ")
+            try:
+                day = dt.date.fromisoformat(text.strip())
+            except ValueError:
+                raise forms.ValidationError(
+                    _("第 %(line)d 行：无法识别的日期“%(text)s”（格式如 2027-02-07）")
+                    % {"line": number, "text": text[:20]}
+                ) from None
+            days.append(MakeUpDay(date=day, name=name.strip()[:50]))
+        return days

@@ -303,6 +303,31 @@ class CalendarDay(models.Model):
         return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"
 
 
+class CalendarVersion(models.Model):
+    """The one row that says which state of the holiday table is current.
+
+    Every write to ``CalendarYear``/``CalendarDay`` bumps ``version`` in the same
+    transaction (``core.workdays.bump_version``); each process compares its cached
+    calendar with this row before computing, and a deadline records the version it
+    used. ``stamp`` changes with every bump: a rolled-back bump frees its number for
+    the next writer, and the stamp tells the two calendars apart.
+    """
+
+    version = models.PositiveBigIntegerField(_("日历版本"), default=0)
+    stamp = models.CharField(_("版本标记"), max_length=32, blank=True)
+    changed_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("日历版本")
+        verbose_name_plural = _("日历版本")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="calendar_version_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class DictionaryItem(ReferenceModel):
     """An entry of a reference dictionary (字典), keyed by dictionary type and code."""
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from qcity.core import audit
-from qcity.core.models import ApiToken, OrgUnit, UnitAlias, User
+from qcity.core import audit, workdays
+from qcity.core.models import (
+    ApiToken,
+    CalendarDay,
+    CalendarVersion,
+    CalendarYear,
+    OrgUnit,
+    UnitAlias,
+    User,
+)
 
 # --- authentication -------------------------------------------------------------------------
 
@@ -234,3 +244,162 @@ def map_unit(unit: OrgUnit, *, onto: OrgUnit, by: User) -> OrgUnit:
         details={"onto": onto.name, "onto_id": onto.pk, "references_moved": moved},
     )
     return onto
+
+
+# --- calendar: entering a year's holiday arrangement ------------------------------------------
+
+# No real festival block is longer than 9 days (国庆 with 中秋); a longer range is a typo.
+MAX_HOLIDAY_DAYS = 15
+
+
+@dataclass(frozen=True)
+class HolidayRange:
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+@dataclass(frozen=True)
+class MakeUpDay:
+    date: dt.date
+    name: str = ""
+
+
+class CalendarEntryError(Exception):
+    """The entered arrangement is inconsistent; ``messages`` say why, in Chinese."""
+
+    code = "calendar_entry_invalid"
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("；".join(messages))
+
+
+def check_calendar_entry(
+    year: int, holidays: Sequence[HolidayRange], make_up_days: Sequence[MakeUpDay]
+) -> list[str]:
+    """Every reason the arrangement cannot be entered as it stands (empty when it can)."""
+    errors: list[str] = []
+    if not 2000 <= year <= workdays.PROVISIONAL_LAST_YEAR:
+        return [f"年度须在 2000 至 {workdays.PROVISIONAL_LAST_YEAR} 之间"]
+    if CalendarYear.objects.filter(year=year).exists():
+        errors.append(f"{year} 年的节假日安排已录入；个别日期请在“节假日与调休”中修改")
+    if not holidays:
+        errors.append("至少录入一个假期")
+    seen: dict[dt.date, str] = {}
+    for holiday in holidays:
+        name = holiday.name.strip()
+        if not name:
+            errors.append(f"{holiday.start.isoformat()} 起的假期缺少名称")
+            continue
+        if holiday.end < holiday.start:
+            errors.append(f"“{name}”的结束日期早于开始日期")
+            continue
+        if holiday.start.year != year or holiday.end.year != year:
+            errors.append(f"“{name}”的日期不在 {year} 年内")
+            continue
+        if (holiday.end - holiday.start).days + 1 > MAX_HOLIDAY_DAYS:
+            errors.append(f"“{name}”超过 {MAX_HOLIDAY_DAYS} 天，请检查日期")
+            continue
+        for day in holiday.days():
+            if day in seen:
+                errors.append(f"{day.isoformat()} 同时出现在“{seen[day]}”和“{name}”中")
+            else:
+                seen[day] = name
+    make_up_seen: set[dt.date] = set()
+    for make_up in make_up_days:
+        day = make_up.date.isoformat()
+        if make_up.date.year != year:
+            errors.append(f"调休上班日 {day} 不在 {year} 年内")
+        elif make_up.date in make_up_seen:
+            errors.append(f"调休上班日 {day} 重复")
+        elif make_up.date in seen:
+            errors.append(f"{day} 既是假日（“{seen[make_up.date]}”）又是调休上班日")
+        elif make_up.date.weekday() < 5:
+            errors.append(f"调休上班日 {day} 不是周六或周日（平日本来就上班）")
+        make_up_seen.add(make_up.date)
+    return errors
+
+
+def recompute_provisional_deadlines(year: int, *, by: User | None) -> list[workdays.Recomputed]:
+    """Let every registered app re-derive its provisional deadlines; audit each change
+    of due date or provisional mark, and return those changes.
+
+    Runs in the caller's transaction, after the year's rows are written, so the
+    recomputers already see the entered calendar.
+    """
+    changes = []
+    for recompute in workdays.provisional_recomputers():
+        for change in recompute(year):
+            # A deadline that still runs into another missing year keeps its due date and
+            # its mark; only its calendar version moves, which is no news to anyone.
+            if (change.new.due, change.new.provisional) == (change.old.due, change.old.provisional):
+                continue
+            audit.record(
+                "calendar.deadline_recomputed",
+                by=by,
+                obj=change.obj,
+                actor_label="" if by is not None else "system",
+                details={
+                    "year": year,
+                    "what": change.label,
+                    "old": change.old.as_api(),
+                    "new": change.new.as_api(),
+                },
+            )
+            changes.append(change)
+    return changes
+
+
+@transaction.atomic
+def enter_calendar_year(
+    year: int,
+    holidays: Sequence[HolidayRange],
+    make_up_days: Sequence[MakeUpDay],
+    *,
+    by: User | None,
+    source: str = "国务院办公厅通知",
+) -> list[workdays.Recomputed]:
+    """Enter a year's arrangement (holidays and 调休上班 days) and mark the year known.
+
+    One transaction: the days, the year row, one version bump, the audit event
+    ``calendar.year_entered``, and the recomputation of provisional deadlines
+    (``calendar.deadline_recomputed`` each). Rows already in the table for other
+    dates of that year (a local closure entered early) are kept.
+    Raises ``CalendarEntryError`` and writes nothing when the entry is inconsistent.
+    """
+    # Serialise two administrators entering the same year: the version row is the lock.
+    CalendarVersion.objects.select_for_update().filter(pk=1).first()
+    errors = check_calendar_entry(year, holidays, make_up_days)
+    if errors:
+        raise CalendarEntryError(errors)
+    rows = {
+        day: CalendarDay(date=day, is_workday=False, name=h.name.strip(), source="manual")
+        for h in holidays
+        for day in h.days()
+    }
+    for m in make_up_days:
+        rows[m.date] = CalendarDay(
+            date=m.date, is_workday=True, name=m.name.strip() or "调休上班", source="manual"
+        )
+    CalendarDay.objects.filter(date__in=list(rows)).delete()
+    CalendarDay.objects.bulk_create(rows.values())
+    calendar_year = CalendarYear.objects.create(year=year, source=source[:200])
+    workdays.bump_version()  # bulk_create sends no signals
+    audit.record(
+        "calendar.year_entered",
+        by=by,
+        obj=calendar_year,
+        details={
+            "year": year,
+            "source": source,
+            "holidays": [
+                {"name": h.name.strip(), "start": h.start, "end": h.end} for h in holidays
+            ],
+            "make_up_days": [m.date for m in make_up_days],
+        },
+    )
+    return recompute_provisional_deadlines(year, by=by)
