@@ -392,3 +392,15 @@ def test_available_steps_are_what_the_user_may_take_from_the_current_state(perso
 def test_a_bad_declaration_is_refused_at_start_up(step, problem):
     with pytest.raises(ImproperlyConfigured, match=problem):
         Workflow(OrgUnit, name="test.bad", steps=[step])
+
+
+def test_a_refusal_speaks_english_when_the_user_does(coordinator, transport):
+    from django.utils import translation
+
+    unit = _unconfirmed()
+    map_unit(unit, onto=transport, by=coordinator)
+    with translation.override("en"), pytest.raises(workflow.StepNotAllowed) as excinfo:
+        map_unit(unit, onto=transport, by=coordinator)
+    assert excinfo.value.message == (
+        "The current state is “Mapped”; “Map onto an existing unit” cannot be taken from it."
+    )
