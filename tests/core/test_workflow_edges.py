@@ -152,3 +152,28 @@ def test_the_history_of_a_unit_outside_the_scope_is_not_found(client, personas, 
     )
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("{big}/map", {"onto_id": 1}),
+        ("{pk}/map", {"onto_id": 9223372036854775808}),
+        ("{pk}/map", {"onto_id": -1}),
+        ("{pk}/confirm", {"kind": "department", "parent_id": 9223372036854775807}),
+        ("{pk}/confirm", {"kind": "depart\x00ment"}),
+        ("{pk}/confirm", {"kind": "市" * 10_000}),
+        ("{pk}/confirm", {}),
+        ("{pk}/map", {"onto_id": "市交通运输局"}),
+    ],
+)
+def test_hostile_step_requests_get_a_code_never_a_server_error(
+    client, personas, pending, path, payload
+):
+    headers = _bearer(personas["coordinator"])
+    before = _snapshot()
+    url = "/api/v1/org-units/" + path.format(pk=pending.pk, big=9223372036854775808)
+    response = client.post(url, payload, content_type="application/json", **headers)
+    assert response.status_code in (404, 409, 422), response.content
+    assert response.json()["code"] in ("not_found", "invalid", "invalid_request")
+    assert _snapshot() == before
