@@ -106,7 +106,8 @@ class OrgUnitAdmin(ReferenceAdmin):
     list_display = ["name", "code", "kind", "parent", "confirmed", "disabled_on"]
     list_filter = ["kind", "confirmed"]
     search_fields = ["name", "full_name", "code", "aliases__name"]
-    readonly_fields = ["path", "disabled_on"]
+    # Confirmation is a workflow step (待确认单位 page), never a checkbox.
+    readonly_fields = ["path", "confirmed", "status", "disabled_on"]
     inlines = [AliasInline]
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -51,6 +53,13 @@ class OrgUnit(ReferenceModel):
         EXTERNAL = "external", _("驻市单位及其他机关")
         UNCONFIRMED = "unconfirmed", _("待确认单位")
 
+    class Status(models.TextChoices):
+        """Where a unit stands in the confirmation workflow (core.workflows.UNIT_CONFIRMATION)."""
+
+        UNCONFIRMED = "unconfirmed", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        MAPPED = "mapped", _("已映射")
+
     name = models.CharField(_("名称"), max_length=100, unique=True)
     full_name = models.CharField(_("全称"), max_length=200, blank=True)
     code = models.CharField(
@@ -76,6 +85,15 @@ class OrgUnit(ReferenceModel):
         default=True,
         help_text=_("导入计划时遇到的未知单位名称先存为待确认单位，由协调员确认或映射"),
     )
+    # Set only by the confirmation workflow's steps (never by forms); ``confirmed`` stays
+    # as the filter the rest of the code reads, and a constraint keeps the two in step.
+    status = models.CharField(
+        _("确认状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.CONFIRMED,
+        editable=False,
+    )
 
     objects = EnabledQuerySet.as_manager()
 
@@ -83,6 +101,13 @@ class OrgUnit(ReferenceModel):
         verbose_name = _("组织单位")
         verbose_name_plural = _("组织单位")
         ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(confirmed=True, status="confirmed")
+                | models.Q(confirmed=False, status__in=["unconfirmed", "mapped"]),
+                name="orgunit_status_matches_confirmed",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -348,3 +373,51 @@ class DictionaryItem(ReferenceModel):
 
     def __str__(self) -> str:
         return f"{self.dictionary}:{self.code} {self.label}"
+
+
+class Transition(models.Model):
+    """One step taken in a workflow (core.workflow): the case history of every case type.
+
+    Written only by ``core.workflow.take``, in the same transaction as the change it
+    records, and never edited afterwards. It is read through its object's scope
+    (``core.workflow.history``), never on its own.
+    """
+
+    # For the scope system check: rows are reached only through their object's scope.
+    scope_exempt = "read through the object's scope: core.workflow.history"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Text, so one table serves integer and UUID keys alike.
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    workflow = models.CharField(_("流程"), max_length=100)
+    step = models.CharField(_("步骤"), max_length=50)
+    from_state = models.CharField(_("原状态"), max_length=50)
+    to_state = models.CharField(_("新状态"), max_length=50)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    time = models.DateTimeField(_("时间"))
+    reason = models.TextField(_("理由"), blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    deadline_due = models.DateField(_("办理期限"), null=True, blank=True)
+    deadline_rule = models.CharField(_("期限依据"), max_length=100, blank=True)
+    deadline_calendar_version = models.CharField(max_length=64, blank=True)
+    deadline_provisional = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("流转记录")
+        verbose_name_plural = _("流转记录")
+        ordering = ["time", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "time"])]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {self.object_id}: {self.from_state} → {self.to_state}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("流转记录只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("流转记录只能追加，不能删除")

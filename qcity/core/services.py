@@ -11,17 +11,22 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from qcity.core import audit, workdays
+from qcity.core import audit, workdays, workflow
 from qcity.core.models import (
     ApiToken,
     CalendarDay,
     CalendarVersion,
     CalendarYear,
     OrgUnit,
+    Role,
     UnitAlias,
     User,
 )
+from qcity.core.references import mappable_unit_references, reference_label
+from qcity.core.workflow import take
 
 # --- authentication -------------------------------------------------------------------------
 
@@ -195,55 +200,128 @@ def resolve_unit_name(name: str) -> OrgUnit | None:
 
 @transaction.atomic
 def create_unconfirmed_unit(name: str, *, by: User | None, source: str) -> OrgUnit:
-    unit = OrgUnit.objects.create(name=name, kind=OrgUnit.Kind.UNCONFIRMED, confirmed=False)
+    unit = OrgUnit.objects.create(
+        name=name,
+        kind=OrgUnit.Kind.UNCONFIRMED,
+        confirmed=False,
+        status=OrgUnit.Status.UNCONFIRMED,
+    )
     audit.record("org_unit.unconfirmed_created", by=by, obj=unit, details={"source": source})
     return unit
 
 
-@transaction.atomic
-def confirm_unit(unit: OrgUnit, *, by: User, kind: str, parent: OrgUnit | None) -> OrgUnit:
-    """Accept an unknown name as a real unit of the tree."""
-    if unit.confirmed:
-        raise ValueError("该单位已确认")
+def _confirmed_unit(value: OrgUnit | int | str | None, *, besides: OrgUnit) -> OrgUnit | None:
+    """An enabled, confirmed unit other than ``besides``, given as object or key; else None."""
+    if value is None or value == "":
+        return None
+    pk = value.pk if isinstance(value, OrgUnit) else value
+    try:
+        return (
+            OrgUnit.objects.enabled()
+            .filter(status=OrgUnit.Status.CONFIRMED)
+            .exclude(pk=besides.pk)
+            .get(pk=pk)
+        )
+    except (OrgUnit.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def _validate_confirm(
+    unit: OrgUnit, by: User, *, kind: str = "", parent: OrgUnit | int | None = None
+) -> dict:
+    if kind not in OrgUnit.Kind.values or kind == OrgUnit.Kind.UNCONFIRMED:
+        raise workflow.Invalid(_("请选择单位类型。"))
+    parent_unit = _confirmed_unit(parent, besides=unit)
+    if parent not in (None, "") and parent_unit is None:
+        raise workflow.Invalid(_("上级单位必须是已确认且未停用的其他单位。"))
+    return {"kind": kind, "parent": parent_unit}
+
+
+def _apply_confirm(unit: OrgUnit, by: User, *, kind: str, parent: OrgUnit | None) -> dict:
     unit.kind, unit.parent, unit.confirmed = kind, parent, True
-    unit.save()
-    audit.record(
-        "org_unit.confirmed",
-        by=by,
-        obj=unit,
-        details={"kind": kind, "parent": parent.name if parent else None},
-    )
-    return unit
+    return {"kind": kind, "parent": parent.name if parent else None}
 
 
-@transaction.atomic
-def map_unit(unit: OrgUnit, *, onto: OrgUnit, by: User) -> OrgUnit:
-    """Declare an unknown name to mean an existing unit.
+def _validate_map(unit: OrgUnit, by: User, *, onto: OrgUnit | int | None = None) -> dict:
+    target = _confirmed_unit(onto, besides=unit)
+    if target is None:
+        raise workflow.Invalid(_("映射目标必须是已确认且未停用的其他单位。"))
+    alias = UnitAlias.objects.select_related("unit").filter(name=unit.name).first()
+    if alias is not None and alias.unit_id != target.pk:
+        raise workflow.Invalid(
+            _("名称“%(name)s”已是“%(unit)s”的别名。") % {"name": unit.name, "unit": alias.unit}
+        )
+    return {"onto": target}
 
-    The name becomes an alias of ``onto`` so the next import resolves it, every
-    reference to the unconfirmed unit is moved across, and the unconfirmed
-    unit is disabled (never deleted: the audit trail still names it).
-    """
-    if unit.confirmed:
-        raise ValueError("只能映射待确认单位")
-    if not onto.confirmed or onto.pk == unit.pk:
-        raise ValueError("映射目标必须是已确认的其他单位")
+
+def _apply_map(unit: OrgUnit, by: User, *, onto: OrgUnit) -> dict:
     UnitAlias.objects.get_or_create(name=unit.name, defaults={"unit": onto})
-    moved = 0
-    for relation in OrgUnit._meta.related_objects:
-        if relation.one_to_many and relation.related_model not in (OrgUnit, UnitAlias, User):
-            moved += relation.related_model._default_manager.filter(
-                **{relation.field.name: unit}
-            ).update(**{relation.field.name: onto})
+    moved: dict[str, int] = {}
+    # Only the references apps declared (core.references); a user's unit, say, stays put.
+    for field in mappable_unit_references():
+        moved[reference_label(field)] = field.model._default_manager.filter(
+            **{field.name: unit}
+        ).update(**{field.name: onto})
     unit.disabled_on = timezone.now()
-    OrgUnit.objects.filter(pk=unit.pk).update(disabled_on=unit.disabled_on)
-    audit.record(
-        "org_unit.mapped",
-        by=by,
-        obj=unit,
-        details={"onto": onto.name, "onto_id": onto.pk, "references_moved": moved},
-    )
-    return onto
+    return {
+        "onto": onto.name,
+        "onto_id": onto.pk,
+        "moved": moved,
+        "references_moved": sum(moved.values()),
+    }
+
+
+# The confirmation workflow of a name that a plan import could not resolve.
+UNIT_CONFIRMATION = workflow.Workflow(
+    OrgUnit,
+    name="core.orgunit.confirmation",
+    steps=[
+        workflow.Step(
+            name="confirm",
+            label=_lazy("确认为新单位"),
+            sources={OrgUnit.Status.UNCONFIRMED},
+            target=OrgUnit.Status.CONFIRMED,
+            roles={Role.COORDINATOR},
+            validate=_validate_confirm,
+            apply=_apply_confirm,
+            action="org_unit.confirmed",
+        ),
+        workflow.Step(
+            name="map",
+            label=_lazy("映射到已有单位"),
+            sources={OrgUnit.Status.UNCONFIRMED},
+            target=OrgUnit.Status.MAPPED,
+            roles={Role.COORDINATOR},
+            validate=_validate_map,
+            apply=_apply_map,
+            action="org_unit.mapped",
+        ),
+    ],
+)
+
+
+def confirm_unit(
+    unit: OrgUnit | int, *, by: User, kind: str, parent: OrgUnit | int | None
+) -> OrgUnit:
+    """Accept an unknown name as a real unit of the tree (step ``confirm``).
+
+    :raises core.workflow.WorkflowError: see ``core.workflow.take``; nothing changes.
+    """
+    return take(UNIT_CONFIRMATION, "confirm", unit, by=by, kind=kind, parent=parent).subject
+
+
+def map_unit(unit: OrgUnit | int, *, onto: OrgUnit | int, by: User) -> OrgUnit:
+    """Declare an unknown name to mean an existing unit (step ``map``).
+
+    The name becomes an alias of ``onto`` so the next import resolves it, the
+    references apps declared movable (core.references) move across, and the
+    unconfirmed unit is disabled (never deleted: the audit trail still names it).
+    Returns ``onto``.
+
+    :raises core.workflow.WorkflowError: see ``core.workflow.take``; nothing changes.
+    """
+    transition = take(UNIT_CONFIRMATION, "map", unit, by=by, onto=onto)
+    return OrgUnit.objects.get(pk=transition.details["onto_id"])
 
 
 # --- calendar: entering a year's holiday arrangement ------------------------------------------
