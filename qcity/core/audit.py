@@ -247,13 +247,16 @@ def _ip(ip: str | None) -> tuple[str | None, str | None]:
     """(address to store, raw text kept in details when it is not an address)."""
     if not ip:
         return None, None
+    # A zone ("fe80::1%eth0") is not storable in PostgreSQL's inet: keep it in details.
+    text = ip.strip()
     try:
-        address = ipaddress.ip_address(ip.strip())
+        address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return None, _text(ip, 100)
+    raw = _text(ip, 100) if "%" in text else None
     if address.version == 6:
-        return clean_ipv6_address(str(address)), None
-    return str(address), None
+        return clean_ipv6_address(str(address)), raw
+    return str(address), raw
 
 
 def _details(details: Mapping[str, Any] | None) -> dict[str, Any]:
