@@ -227,12 +227,55 @@ def _read(row: tuple) -> StoredEvent:
 
 
 def stored_events(queryset: models.QuerySet[AuditEvent]) -> Iterator[StoredEvent]:
-    """Read events as stored, for both chaining and verifying (one reader, one hash)."""
+    """Read any events as stored (the same values and hash as ``_select`` gives)."""
     rows = queryset.annotate(
         _time=_UtcTimeText("time"), _details=Cast("details", TextField())
     ).values_list(*_COLUMNS)
     for row in rows.iterator(chunk_size=2000):
         yield _read(row)
+
+
+_SELECT = {
+    "postgresql": (
+        "SELECT id, seq, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
+        " actor_id, actor_label, action, object_type, object_id, object_repr, success, ip,"
+        " details::text, prev_hash, hash FROM core_auditevent"
+    ),
+    "sqlite": (
+        "SELECT id, seq, CAST(time AS TEXT), actor_id, actor_label, action, object_type,"
+        " object_id, object_repr, success, ip, CAST(details AS TEXT), prev_hash, hash"
+        " FROM core_auditevent"
+    ),
+}
+
+
+def _select(where: str, params: list[Any]) -> list[StoredEvent]:
+    """The hot path of chaining and verifying: one hand-written query, no ORM compile.
+
+    Returns the same values as ``stored_events`` (the only backend conversion on
+    these columns is SQLite's 0/1 for booleans, done here).
+    """
+    if connection.vendor not in _SELECT:
+        return list(stored_events(AuditEvent.objects.extra(where=[where], params=params)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{_SELECT[connection.vendor]} WHERE {where}", params)
+        rows = cursor.fetchall()
+    if connection.vendor == "sqlite":
+        rows = [
+            (*row[:9], bool(row[9]), *row[10:]) if type(row[9]) is int and row[9] in (0, 1) else row
+            for row in rows
+        ]
+    return [_read(row) for row in rows]
+
+
+def _chained(batch_size: int) -> Iterator[StoredEvent]:
+    """Chained events in seq order, a page at a time (keyset paging: flat memory)."""
+    rows = _select("seq IS NOT NULL ORDER BY seq, id LIMIT %s", [batch_size])
+    while True:
+        yield from rows
+        if len(rows) < batch_size or not _is_int(rows[-1].seq):
+            return  # the end, or a malformed seq that verify reports as a break
+        rows = _select("seq > %s ORDER BY seq, id LIMIT %s", [rows[-1].seq, batch_size])
 
 
 # --- appending ------------------------------------------------------------------------------
@@ -333,12 +376,19 @@ def record(
         actor_label=actor_label,
         now=timezone.now(),
     )
-    event.save()
-    in_transaction = connection.in_atomic_block
-    _chain_at_commit()
-    if not in_transaction:
-        # Autocommit: the chaining ran already; give the caller the stored link.
-        event.refresh_from_db(fields=["seq", "prev_hash", "hash"])
+    if connection.in_atomic_block:
+        event.save()
+        _chain_at_commit()
+        return event
+    # Autocommit (a login, a command): no caller transaction to stay out of, so insert
+    # and chain in one short transaction (one commit instead of two).
+    with transaction.atomic():
+        event.save()
+        try:
+            chain_pending()  # a savepoint: if it fails, the event is still committed
+        except Exception:
+            logger.exception("audit chaining failed; the next chaining pass will retry")
+    event.refresh_from_db(fields=["seq", "prev_hash", "hash"])
     return event
 
 
@@ -398,21 +448,29 @@ def chain_pending(batch_size: int = 2000) -> int:
     and one head update.
     """
     chained = 0
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
     with transaction.atomic():
         head = _lock_head()
         seq, prev = head.seq, head.hash
         while True:
-            waiting = AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch_size]
             links = []
-            for event in stored_events(waiting):
+            waiting = _select("seq IS NULL ORDER BY id LIMIT %s", [batch_size])
+            for event in waiting:
                 seq += 1
                 digest = event.digest(seq, prev)
-                links.append(AuditEvent(id=event.id, seq=seq, prev_hash=prev, hash=digest))
+                links.append((seq, prev, digest, event.id))
                 prev = digest
             if not links:
                 break
-            AuditEvent.objects.bulk_update(links, ["seq", "prev_hash", "hash"])
+            # executemany of a keyed UPDATE: linear, where bulk_update's CASE is quadratic.
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                    links,
+                )
             chained += len(links)
+            if len(links) < batch_size:
+                break  # that was all; spare the empty query
         if chained:
             AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
     return chained
@@ -510,8 +568,7 @@ def verify_chain(key: Ed25519PublicKey, batch_size: int = 2000) -> Verification:
     """
     points = _checkpoints(key)
     expected_prev, expected_seq, checked = GENESIS, 1, 0
-    chained = AuditEvent.objects.filter(seq__isnull=False).order_by("seq", "id")
-    for event in stored_events(chained):
+    for event in _chained(batch_size):
         broken = _check(event, expected_seq, expected_prev, points)
         if broken is not None:
             return Verification(checked, len(points), broken)
@@ -577,4 +634,3 @@ def verify(batch_size: int = 2000) -> Verification:
     except ChainHeadMissing:
         pass  # reported by verify_chain as a break
     return verify_chain(key, batch_size)
-

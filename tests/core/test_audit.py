@@ -431,7 +431,10 @@ def test_an_unchained_row_may_only_be_linked_never_edited():
 def test_it_refuses_changes_to_checkpoints():
     _events(1)
     _checkpoint()
-    for statement in ("UPDATE core_auditcheckpoint SET seq = 9", "DELETE FROM core_auditcheckpoint"):
+    for statement in (
+        "UPDATE core_auditcheckpoint SET seq = 9",
+        "DELETE FROM core_auditcheckpoint",
+    ):
         with pytest.raises(DatabaseError), transaction.atomic():
             _sql(statement)
     point = AuditCheckpoint.objects.get()
@@ -511,4 +514,3 @@ def test_record_many_leaves_nothing_when_the_import_rolls_back():
         audit.record_many([{"action": "import.row"}] * 10)
         raise Boom
     assert not AuditEvent.objects.exists()
-

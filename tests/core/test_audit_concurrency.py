@@ -26,7 +26,11 @@ TRANSACTIONS = 12
 
 @pytest.fixture
 def live_db(transactional_db, tmp_path, monkeypatch):
-    for name in ("QCITY_AUDIT_SIGNING_KEY", "QCITY_AUDIT_VERIFY_KEY", "QCITY_AUDIT_VERIFY_KEY_FILE"):
+    for name in (
+        "QCITY_AUDIT_SIGNING_KEY",
+        "QCITY_AUDIT_VERIFY_KEY",
+        "QCITY_AUDIT_VERIFY_KEY_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     key = tmp_path / "audit-signing.key"
     auditkeys.generate(key)
