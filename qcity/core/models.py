@@ -256,7 +256,8 @@ class AuditEvent(models.Model):
     success = models.BooleanField(default=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "", means "not chained yet": many rows may wait at once under a unique hash.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:

@@ -361,7 +361,7 @@ def test_a_checkpoint_needs_the_signing_key_and_an_intact_chain(signing_key_file
     _events(3)
     _disable_triggers()
     _sql("UPDATE core_auditevent SET action = 'forged' WHERE seq = 2")
-    with pytest.raises(CommandError, match="未签名：.*第 2 条") as excinfo:
+    with pytest.raises(CommandError, match=r"未签名：.*第 2 条") as excinfo:
         _checkpoint()
     assert excinfo.value.returncode == 1
     signing_key_file.unlink()
