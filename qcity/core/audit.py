@@ -385,10 +385,11 @@ def record(
     with transaction.atomic():
         event.save()
         try:
-            chain_pending()  # a savepoint: if it fails, the event is still committed
+            links = _chain(2000)  # a savepoint: if it fails, the event is still committed
         except Exception:
             logger.exception("audit chaining failed; the next chaining pass will retry")
-    event.refresh_from_db(fields=["seq", "prev_hash", "hash"])
+            links = {}
+    event.seq, event.prev_hash, event.hash = links.get(event.pk, (None, None, None))
     return event
 
 
@@ -429,51 +430,61 @@ class ChainHeadMissing(Exception):
     """The head row is gone while the chain has rows: never re-create it silently."""
 
 
-def _lock_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+def _lock_head() -> tuple[int, str]:
+    """(seq, hash) of the head, locked until the chaining transaction ends."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq, hash FROM core_auditchainhead WHERE id = 1{lock}")
+        head = cursor.fetchone()
     if head is not None:
         return head
     # Only a database with no chained event and no checkpoint (fresh, or emptied by a
     # test) may get a new head; otherwise its absence is what verify_audit reports.
     if AuditEvent.objects.filter(seq__isnull=False).exists() or AuditCheckpoint.objects.exists():
         raise ChainHeadMissing("审计链尾记录缺失")
-    return AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
+    AuditChainHead.objects.create(pk=1, seq=0, hash=GENESIS)
+    return 0, GENESIS
+
+
+def _chain(batch_size: int) -> dict[int, tuple[int, str, str]]:
+    """Link every committed unchained event; return {id: (seq, prev_hash, hash)}."""
+    links: dict[int, tuple[int, str, str]] = {}
+    with transaction.atomic():
+        seq, prev = _lock_head()
+        while True:
+            batch = []
+            for event in _select("seq IS NULL ORDER BY id LIMIT %s", [batch_size]):
+                seq += 1
+                digest = event.digest(seq, prev)
+                batch.append((seq, prev, digest, event.id))
+                links[event.id] = (seq, prev, digest)
+                prev = digest
+            if not batch:
+                break
+            with connection.cursor() as cursor:
+                # executemany of a keyed UPDATE: linear, where bulk_update's CASE is quadratic.
+                cursor.executemany(
+                    "UPDATE core_auditevent SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                    batch,
+                )
+            if len(batch) < batch_size:
+                break  # that was all; spare the empty query
+        if links:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE core_auditchainhead SET seq = %s, hash = %s WHERE id = 1", [seq, prev]
+                )
+    return links
 
 
 def chain_pending(batch_size: int = 2000) -> int:
     """Link every committed unchained event, in id order; return how many.
 
     Runs in its own short transaction (after the caller's commit), holding the
-    head lock only while it hashes what is waiting: one bulk update per batch
-    and one head update.
+    head lock only while it hashes what is waiting: one keyed update per row,
+    sent as one batch, and one head update.
     """
-    chained = 0
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    with transaction.atomic():
-        head = _lock_head()
-        seq, prev = head.seq, head.hash
-        while True:
-            links = []
-            waiting = _select("seq IS NULL ORDER BY id LIMIT %s", [batch_size])
-            for event in waiting:
-                seq += 1
-                digest = event.digest(seq, prev)
-                links.append((seq, prev, digest, event.id))
-                prev = digest
-            if not links:
-                break
-            # executemany of a keyed UPDATE: linear, where bulk_update's CASE is quadratic.
-            with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s",
-                    links,
-                )
-            chained += len(links)
-            if len(links) < batch_size:
-                break  # that was all; spare the empty query
-        if chained:
-            AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
-    return chained
+    return len(_chain(batch_size))
 
 
 # --- checkpoints ----------------------------------------------------------------------------
