@@ -7,6 +7,7 @@ missing or unusable, exit 1 when the chain is already broken (it is never signed
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from qcity.core.audit import ChainBroken, ChainHeadMissing, checkpoint
 from qcity.core.auditkeys import KeyProblem
@@ -22,8 +23,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from None
         except ChainBroken as exc:
             raise CommandError(f"未签名：{exc}", returncode=1) from None
-        except ChainHeadMissing as exc:
-            raise CommandError(f"未签名：{exc}", returncode=1) from None
+        except (ChainHeadMissing, DatabaseError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            raise CommandError(f"未签名：{reason}", returncode=1) from None
         self.stdout.write(
             f"已签名检查点：第 {point.seq} 条，哈希 {point.hash[:16]}…，密钥 {point.key_id}"
         )
