@@ -255,8 +255,7 @@ def _select(where: str, params: list[Any]) -> list[StoredEvent]:
     Returns the same values as ``stored_events`` (the only backend conversion on
     these columns is SQLite's 0/1 for booleans, done here).
     """
-    if connection.vendor not in _SELECT:
-        return list(stored_events(AuditEvent.objects.extra(where=[where], params=params)))
+    # SQLite and PostgreSQL are the supported databases (ADR 0001).
     with connection.cursor() as cursor:
         cursor.execute(f"{_SELECT[connection.vendor]} WHERE {where}", params)
         rows = cursor.fetchall()
@@ -571,14 +570,24 @@ def _checkpoints(key: Ed25519PublicKey) -> dict[int, str]:
     return points
 
 
+def _head() -> tuple[int, str] | None:
+    return AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+
+
 def verify_chain(key: Ed25519PublicKey, batch_size: int = 2000) -> Verification:
     """Recompute the chain against the signed checkpoints and the head.
 
     ``KeyProblem`` when a checkpoint does not verify with ``key``; otherwise the
     number of rows and checkpoints checked and the first break, or None.
+
+    Safe while others append: the checkpoints are read first, then the head
+    (``before``), then the rows, then the head again (``after``). A legitimate
+    chain has before.seq <= rows <= after.seq, since rows and head move together.
     """
     points = _checkpoints(key)
+    before = _head()
     expected_prev, expected_seq, checked = GENESIS, 1, 0
+    hash_at_before = None
     for event in _chained(batch_size):
         broken = _check(event, expected_seq, expected_prev, points)
         if broken is not None:
@@ -586,28 +595,30 @@ def verify_chain(key: Ed25519PublicKey, batch_size: int = 2000) -> Verification:
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
+        if before is not None and event.seq == before[0]:
+            hash_at_before = event.hash
+    after = _head()
+
+    def broken(seq: int | None, reason: str) -> Verification:
+        return Verification(checked, len(points), ChainBreak(seq, reason))
+
     beyond = [seq for seq in points if seq > checked]
     if beyond:
-        return Verification(
-            checked,
-            len(points),
-            ChainBreak(
-                checked + 1,
-                f"签名检查点记录了第 {max(beyond)} 条，实际只有 {checked} 条（末尾被删除）",
-            ),
-        )
-    head = AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
-    if head is None:
-        reason = "链尾记录（AuditChainHead）缺失：链尾或整条链可能被删除"
-        return Verification(checked, len(points), ChainBreak(None, reason))
-    head_seq, head_hash = head
-    if head_seq != checked:
-        reason = f"链尾记录为第 {head_seq} 条，实际有 {checked} 条（末尾被删除或链尾被改）"
-        return Verification(checked, len(points), ChainBreak(checked + 1, reason))
-    if head_hash != expected_prev:
+        reason = f"签名检查点记录了第 {max(beyond)} 条，实际只有 {checked} 条（末尾被删除）"
+        return broken(checked + 1, reason)
+    if before is None or after is None:
+        return broken(None, "链尾记录（AuditChainHead）缺失：链尾或整条链可能被删除")
+    if checked < before[0]:
+        reason = f"链尾记录为第 {before[0]} 条，实际只有 {checked} 条（末尾被删除）"
+        return broken(checked + 1, reason)
+    if before[0] and hash_at_before != before[1]:
         # The last row has no successor to vouch for it; the head row does.
-        reason = "末条事件与链尾记录的哈希不符（末条被修改）"
-        return Verification(checked, len(points), ChainBreak(checked, reason))
+        return broken(before[0], "该条与链尾记录的哈希不符（末条被修改）")
+    if checked > after[0]:
+        reason = f"已链接 {checked} 条，链尾记录却为第 {after[0]} 条（链尾被改回）"
+        return broken(after[0] + 1, reason)
+    if checked == after[0] and expected_prev != after[1]:
+        return broken(checked, "末条事件与链尾记录的哈希不符（末条被修改）")
     return Verification(checked, len(points), None)
 
 

@@ -203,6 +203,15 @@ def test_a_tail_cut_with_the_head_row_deleted_is_detected():
 
 
 @pytest.mark.django_db
+def test_a_head_rewound_over_rows_left_in_place_is_detected():
+    _events(5)
+    _disable_triggers()
+    row3 = AuditEvent.objects.get(seq=3).hash
+    _sql("UPDATE core_auditchainhead SET seq = 3, hash = %s", [row3])
+    _verify_fails("第 4 条.*链尾被改回")
+
+
+@pytest.mark.django_db
 def test_a_forged_checkpoint_does_not_verify(capsys):
     _events(3)
     _checkpoint()

@@ -22,6 +22,7 @@ from qcity.core.models import AuditChainHead, AuditEvent, Role, User
 
 WRITERS = 8
 TRANSACTIONS = 12
+VERIFIES = 30
 
 
 @pytest.fixture
@@ -143,3 +144,36 @@ def test_a_login_is_not_blocked_by_a_long_import(live_db):
         "plan.imported",
     ]
     _assert_intact(2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_reports_no_false_break_while_others_append(live_db):
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def keep_appending() -> None:
+        try:
+            while not stop.is_set():
+                audit.record("test.busy", by=None)  # autocommit: insert and chain
+        except BaseException as exc:
+            errors.append(exc)
+
+    # Enough rows that a walk takes a while, so appends land during it.
+    audit.record_many([{"action": "test.first"}] * 400)
+    key = auditkeys.verify_key()
+    if connection.vendor == "postgresql":
+        writer = _in_thread(keep_appending)
+        try:
+            results = [audit.verify_chain(key, batch_size=7) for _ in range(VERIFIES)]
+        finally:
+            stop.set()
+            writer.join(timeout=30)
+    else:
+        # SQLite: appends and reads alternate; the head still moves between two checks.
+        results = []
+        for _ in range(VERIFIES):
+            audit.record("test.busy", by=None)
+            results.append(audit.verify_chain(key, batch_size=7))
+    assert errors == []
+    assert [r.broken for r in results] == [None] * VERIFIES
+    assert results[-1].checked > 1
