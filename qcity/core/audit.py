@@ -301,9 +301,20 @@ def _ip(ip: str | None) -> tuple[str | None, str | None]:
     return str(address), raw
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _details(details: Mapping[str, Any] | None) -> dict[str, Any]:
-    text = json.dumps(details or {}, ensure_ascii=False, default=str).replace("\\u0000", "\ufffd")
-    return json.loads(text)
+    # The JSON round trip gives what the database will hand back (str() for dates,
+    # decimals, objects; string keys); PostgreSQL's jsonb refuses NUL characters.
+    return _without_nul(json.loads(json.dumps(details or {}, ensure_ascii=False, default=str)))
 
 
 def _build(
@@ -589,9 +600,9 @@ def verify_chain(key: Ed25519PublicKey, batch_size: int = 2000) -> Verification:
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     hash_at_before = None
     for event in _chained(batch_size):
-        broken = _check(event, expected_seq, expected_prev, points)
-        if broken is not None:
-            return Verification(checked, len(points), broken)
+        first = _check(event, expected_seq, expected_prev, points)
+        if first is not None:
+            return Verification(checked, len(points), first)
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
@@ -599,26 +610,26 @@ def verify_chain(key: Ed25519PublicKey, batch_size: int = 2000) -> Verification:
             hash_at_before = event.hash
     after = _head()
 
-    def broken(seq: int | None, reason: str) -> Verification:
+    def break_at(seq: int | None, reason: str) -> Verification:
         return Verification(checked, len(points), ChainBreak(seq, reason))
 
     beyond = [seq for seq in points if seq > checked]
     if beyond:
         reason = f"签名检查点记录了第 {max(beyond)} 条，实际只有 {checked} 条（末尾被删除）"
-        return broken(checked + 1, reason)
+        return break_at(checked + 1, reason)
     if before is None or after is None:
-        return broken(None, "链尾记录（AuditChainHead）缺失：链尾或整条链可能被删除")
+        return break_at(None, "链尾记录（AuditChainHead）缺失：链尾或整条链可能被删除")
     if checked < before[0]:
         reason = f"链尾记录为第 {before[0]} 条，实际只有 {checked} 条（末尾被删除）"
-        return broken(checked + 1, reason)
+        return break_at(checked + 1, reason)
     if before[0] and hash_at_before != before[1]:
         # The last row has no successor to vouch for it; the head row does.
-        return broken(before[0], "该条与链尾记录的哈希不符（末条被修改）")
+        return break_at(before[0], "该条与链尾记录的哈希不符（末条被修改）")
     if checked > after[0]:
         reason = f"已链接 {checked} 条，链尾记录却为第 {after[0]} 条（链尾被改回）"
-        return broken(after[0] + 1, reason)
+        return break_at(after[0] + 1, reason)
     if checked == after[0] and expected_prev != after[1]:
-        return broken(checked, "末条事件与链尾记录的哈希不符（末条被修改）")
+        return break_at(checked, "末条事件与链尾记录的哈希不符（末条被修改）")
     return Verification(checked, len(points), None)
 
 

@@ -254,11 +254,13 @@ def test_an_empty_ip_and_ipv6_addresses_give_no_false_alarm(capsys):
 
 @pytest.mark.django_db
 def test_a_nul_character_in_a_typed_username_is_recorded_not_refused():
-    audit.record("auth.login_failed", by=None, actor_label="adm\x00in", details={"x": "a\x00b"})
+    details = {"x": "a\x00b", "k\x00": ["\x00"], "typed": "\\u0000"}
+    audit.record("auth.login_failed", by=None, actor_label="adm\x00in", details=details)
     audit.chain_pending()
     call_command("verify_audit")
     event = AuditEvent.objects.get()
-    assert event.actor_label == "adm\ufffdin" and event.details == {"x": "a\ufffdb"}
+    assert event.actor_label == "adm\ufffdin"
+    assert event.details == {"x": "a\ufffdb", "k\ufffd": ["\ufffd"], "typed": "\\u0000"}
 
 
 # --- malformed rows (issue 6, item 10) -----------------------------------------------------
