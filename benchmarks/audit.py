@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 from benchmarks._common import best_of, case
@@ -28,10 +29,12 @@ def cases() -> Iterator[dict]:
     from qcity.core.models import AuditEvent, DictionaryItem
 
     counter = iter(range(10**9))
+    run = uuid.uuid4().hex[:12]  # a database kept from an earlier run already has codes 0…n
 
     def plain_rows(n: int) -> list[DictionaryItem]:
         return [
-            DictionaryItem(dictionary="bench", code=str(next(counter)), label="x") for _ in range(n)
+            DictionaryItem(dictionary="bench", code=f"{run}-{next(counter)}", label="x")
+            for _ in range(n)
         ]
 
     def plain() -> None:
