@@ -22,6 +22,7 @@ from qcity.core import audit, services, workdays
 from qcity.core.forms import CalendarYearEntryForm, HolidayRangeFormSet
 from qcity.core.models import (
     ApiToken,
+    AuditCheckpoint,
     AuditEvent,
     CalendarDay,
     CalendarYear,
@@ -346,6 +347,17 @@ class AuditEventAdmin(RoleAdmin):
     list_filter = ["action", "success"]
     search_fields = ["actor_label", "action", "object_repr"]
     date_hierarchy = "time"
+
+    def get_actions(self, request):
+        return {}
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(RoleAdmin):
+    """Read-only: checkpoints are written only by ``qcity audit_checkpoint``."""
+
+    read_only_roles = (Role.AUDIT_ADMIN,)
+    list_display = ["seq", "time", "key_id", "hash"]
 
     def get_actions(self, request):
         return {}

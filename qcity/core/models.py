@@ -245,7 +245,11 @@ class ApiToken(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row holding the chain's tip; locking it serialises appends across processes."""
+    """One row (pk 1, created by migration 0004) holding the chain's tip.
+
+    Only the chaining step locks it, in its own short transaction; database
+    triggers let its ``seq`` only grow, and only to a chained event's seq and hash.
+    """
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
@@ -257,12 +261,14 @@ class AuditChainHead(models.Model):
 class AuditEvent(models.Model):
     """An append-only, hash-chained record of one action.
 
-    Rows are never updated or deleted (database triggers refuse it);
-    ``hash`` covers the row's content and the previous row's hash, so
-    ``qcity verify_audit`` can name the first row that was altered or removed.
+    The caller's transaction inserts the row *unchained* (``seq``, ``prev_hash``
+    and ``hash`` empty); after commit ``core.audit.chain_pending`` fills those
+    three in, once. Database triggers refuse every other update and every
+    delete. ``hash`` covers the row's stored content and the previous row's
+    hash, so ``qcity verify_audit`` can name the first row altered or removed.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
     time = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -275,13 +281,15 @@ class AuditEvent(models.Model):
     success = models.BooleanField(default=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # NULL, not "", means "not chained yet": many rows may wait at once under a unique hash.
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
-        ordering = ["seq"]
+        # Rows not yet chained (seq NULL) sort last on both databases, in insertion order.
+        ordering = [models.F("seq").asc(nulls_last=True), "id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
@@ -294,6 +302,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise PermissionError("审计事件只能追加，不能删除")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had ``hash`` at ``seq`` at ``time``".
+
+    Signed with an Ed25519 key kept outside the database (``core.auditkeys``),
+    so whoever rewrites the chain up to ``seq`` cannot forge a matching row.
+    Append-only like the events.
+    """
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    time = models.DateTimeField()
+    signature = models.CharField(max_length=128)
+    key_id = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = _("审计签名检查点")
+        verbose_name_plural = _("审计签名检查点")
+        ordering = ["seq", "id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("审计检查点只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("审计检查点只能追加，不能删除")
 
 
 class CalendarYear(models.Model):

@@ -14,7 +14,7 @@ def create_version_row(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_user_must_change_password'),
+        ('core', '0004_audit_chain'),
     ]
 
     operations = [
