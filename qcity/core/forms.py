@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qcity.core.models import OrgUnit, User
+from qcity.core.passwords import NotCurrentOrDemoPasswordValidator
 
 
 class LoginForm(AuthenticationForm):
@@ -26,6 +27,23 @@ class LoginForm(AuthenticationForm):
                 code="locked",
             )
         return super().clean()
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Change one's own password; never to the current (temporary) one.
+
+    The settings' validators include the same check; it is repeated here so the
+    forced change after a reset holds even if the validator list is edited.
+    """
+
+    def validate_password_for_user(self, user, password_field_name="new_password2") -> None:
+        super().validate_password_for_user(user, password_field_name)
+        password = self.cleaned_data.get(password_field_name)
+        if password and password_field_name not in self.errors:
+            try:
+                NotCurrentOrDemoPasswordValidator().validate(password, user)
+            except forms.ValidationError as error:
+                self.add_error(password_field_name, error)
 
 
 class MapUnitForm(forms.Form):

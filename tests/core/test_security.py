@@ -174,3 +174,96 @@ def test_passwords_are_hashed_with_argon2_outside_the_tests():
     from qcity import settings as project_settings
 
     assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+# --- item 2: a forced password change must leave a password nobody else knows -------------
+
+DEMO_PASSWORD = "Qcity#2026demo"
+
+
+def _forced_change(client, personas, new_password):
+    from qcity.core.services import reset_password
+
+    temporary = reset_password(personas["nongye"], by=personas["secadmin"])
+    assert _login(client, "nongye", temporary).status_code == 302
+    response = client.post(
+        "/accounts/password/",
+        {
+            "old_password": temporary,
+            "new_password1": new_password or temporary,
+            "new_password2": new_password or temporary,
+        },
+    )
+    return temporary, response
+
+
+@pytest.mark.django_db
+def test_a_forced_change_refuses_the_temporary_password_itself(client, personas):
+    temporary, response = _forced_change(client, personas, None)
+    assert response.status_code == 200
+    assert "新密码不能与当前密码（包括安全管理员发放的临时密码）相同。" in response.content.decode()
+    user = User.objects.get(username="nongye")
+    assert user.must_change_password and user.check_password(temporary)
+    assert not AuditEvent.objects.filter(action="user.password_changed").exists()
+    assert client.get("/plans/")["Location"] == "/accounts/password/"
+
+
+@pytest.mark.django_db
+@override_settings(AUTH_PASSWORD_VALIDATORS=[])
+def test_the_change_form_refuses_the_temporary_password_even_without_the_validator_setting(
+    client, personas
+):
+    temporary, response = _forced_change(client, personas, None)
+    assert response.status_code == 200
+    user = User.objects.get(username="nongye")
+    assert user.must_change_password and user.check_password(temporary)
+
+
+@pytest.mark.django_db
+@override_settings(QCITY_DEMO_DATA=False)
+def test_the_demo_password_is_refused_outside_demo_mode(client, personas):
+    _, response = _forced_change(client, personas, DEMO_PASSWORD)
+    assert response.status_code == 200
+    assert "不能使用公开的演示密码。" in response.content.decode()
+    assert not User.objects.get(username="nongye").check_password(DEMO_PASSWORD)
+    with pytest.raises(ValidationError) as refused:
+        validate_password(DEMO_PASSWORD)
+    assert "password_is_demo" in [e.code for e in refused.value.error_list]
+
+
+@pytest.mark.django_db
+@override_settings(QCITY_DEMO_DATA=True)
+def test_the_demo_password_is_accepted_where_demo_data_is(client, personas):
+    _, response = _forced_change(client, personas, DEMO_PASSWORD)
+    assert response.status_code == 302
+    assert User.objects.get(username="nongye").check_password(DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_a_new_password_that_differs_from_the_temporary_one_is_accepted(client, personas):
+    temporary, response = _forced_change(client, personas, "Nongye#Tieling2026")
+    assert response.status_code == 302
+    user = User.objects.get(username="nongye")
+    assert not user.must_change_password and not user.check_password(temporary)
+
+
+@pytest.mark.django_db
+@override_settings(QCITY_DEMO_DATA=False)
+def test_create_admin_refuses_the_demo_password_in_production(org_units, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    secret = tmp_path / "pw"
+    secret.write_text(DEMO_PASSWORD)
+    with pytest.raises(CommandError, match="演示密码"):
+        call_command(
+            "create_admin",
+            "root-sec",
+            "--role",
+            "security_admin",
+            "--unit",
+            "市市场监管局",
+            "--password-file",
+            str(secret),
+        )
+    assert not User.objects.filter(username="root-sec").exists()
