@@ -9,6 +9,7 @@ is disabled, accounts are deactivated, audit events are permanent.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from qcity.core import audit, services
@@ -55,8 +56,11 @@ class RoleAdmin(admin.ModelAdmin):
             by=request.user,
             obj=obj,
             ip=request.META.get("REMOTE_ADDR"),
-            details={"fields": sorted(form.changed_data)},
+            details=self.audit_details(obj, form),
         )
+
+    def audit_details(self, obj, form) -> dict:
+        return {"fields": sorted(form.changed_data)}
 
 
 class ReferenceAdmin(RoleAdmin):
@@ -130,10 +134,14 @@ class CalendarDayAdmin(RoleAdmin):
 
 @admin.register(User)
 class UserAdmin(RoleAdmin):
-    """Accounts under 三员分立.
+    """Accounts under 三员分立 (ADR 0002).
 
-    系统管理员 creates accounts and keeps their identity (name, unit) current;
-    安全管理员 decides what an account may do (role, data scope, active) and
+    系统管理员 creates accounts and keeps their identity (username, 姓名, phone)
+    current. Whatever decides what an account sees (role, data scope, unit) and
+    whether it can log in is the 安全管理员's to grant: the unit moves with the
+    scope, since moving an officer to the city government widens what they see.
+    The one exception is an account that has no role yet (it sees nothing): the
+    system admin may set its unit while creating it. The security admin also
     resets passwords and locks. Nobody edits their own account here.
     """
 
@@ -154,8 +162,8 @@ class UserAdmin(RoleAdmin):
         "locked_until",
         "last_login",
     ]
-    IDENTITY = ("username", "full_name", "unit", "phone")
-    AUTHORITY = ("role", "data_scope", "is_active")
+    IDENTITY = ("username", "full_name", "phone")
+    AUTHORITY = ("role", "data_scope", "unit", "is_active")
     ALWAYS_READ_ONLY = ("must_change_password", "failed_login_count", "locked_until", "last_login")
     actions = ["unlock", "reset_password", "deactivate"]
 
@@ -167,9 +175,16 @@ class UserAdmin(RoleAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    @staticmethod
+    def system_admin_may_set_unit(obj: User | None) -> bool:
+        """A unit decides scope only once a role is granted; before that it is identity."""
+        return obj is None or not obj.role
+
     def get_readonly_fields(self, request, obj=None):
         if self._role(request) == Role.SECURITY_ADMIN:
             return self.IDENTITY + self.ALWAYS_READ_ONLY
+        if self.system_admin_may_set_unit(obj):
+            return tuple(f for f in self.AUTHORITY if f != "unit") + self.ALWAYS_READ_ONLY
         return self.AUTHORITY + self.ALWAYS_READ_ONLY
 
     def save_model(self, request, obj, form, change) -> None:
@@ -178,7 +193,30 @@ class UserAdmin(RoleAdmin):
             # and issues a temporary password.
             obj.set_unusable_password()
             obj.is_active = False
+        else:
+            before = User.objects.select_for_update().select_related("unit").get(pk=obj.pk)
+            # The form was built before this POST; if a role was granted meanwhile,
+            # the unit is no longer the system admin's to change.
+            if (
+                self._role(request) == Role.SYSTEM_ADMIN
+                and "unit" in form.changed_data
+                and not self.system_admin_may_set_unit(before)
+            ):
+                raise PermissionDenied
+            obj._before = before
         super().save_model(request, obj, form, change)
+
+    def audit_details(self, obj, form) -> dict:
+        details = super().audit_details(obj, form)
+        before = getattr(obj, "_before", None)
+        if before is not None:
+            # What a user may see is granted here: keep the old and new values.
+            details["changes"] = {
+                name: [str(getattr(before, name) or ""), str(getattr(obj, name) or "")]
+                for name in self.AUTHORITY
+                if name in form.changed_data
+            }
+        return details
 
     def get_actions(self, request):
         actions = super().get_actions(request)
