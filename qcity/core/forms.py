@@ -2,14 +2,26 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qcity.core.models import OrgUnit, User
 from qcity.core.passwords import NotCurrentOrDemoPasswordValidator
 
+# One message for a wrong password, an unknown name and a locked account, so the
+# login page never tells a stranger which accounts exist (ADR 0016).
+LOGIN_REFUSED = gettext_lazy(
+    "用户名或密码错误，或账户已被锁定。连续输错多次的账户会被临时锁定，请稍后再试或联系安全管理员。"
+)
+
 
 class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": LOGIN_REFUSED,
+        "inactive": LOGIN_REFUSED,
+    }
+
     def clean(self):
         username = self.cleaned_data.get("username")
         user = User.objects.filter(username=username).first() if username else None
@@ -20,12 +32,7 @@ class LoginForm(AuthenticationForm):
             record_login_failure(
                 username, ip=self.request.META.get("REMOTE_ADDR") if self.request else None
             )
-            until = timezone.localtime(user.locked_until).strftime("%H:%M")
-            raise forms.ValidationError(
-                _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系安全管理员。")
-                % {"until": until},
-                code="locked",
-            )
+            raise forms.ValidationError(LOGIN_REFUSED, code="invalid_login")
         return super().clean()
 
 

@@ -16,6 +16,12 @@ def _login(client, username, password):
     return client.post("/accounts/login/", {"username": username, "password": password})
 
 
+def _login_error(response) -> str:
+    html = response.content.decode()
+    start = html.index('data-testid="login-error">') + len('data-testid="login-error">')
+    return html[start : html.index("</div>", start)]
+
+
 @pytest.mark.django_db
 def test_it_logs_in_and_audits_it(client, personas):
     response = _login(client, "nongye", PASSWORD)
@@ -34,7 +40,7 @@ def test_it_locks_an_account_after_repeated_failures_even_for_the_right_password
     assert user.is_locked()
     response = _login(client, "nongye", PASSWORD)
     assert response.status_code == 200
-    assert "账户已锁定" in response.content.decode()
+    assert "账户已被锁定" in _login_error(response)
     assert AuditEvent.objects.filter(action="auth.locked", object_id=str(user.pk)).count() == 1
     assert not AuditEvent.objects.filter(action="auth.login").exists()
 
@@ -267,3 +273,125 @@ def test_create_admin_refuses_the_demo_password_in_production(org_units, tmp_pat
             str(secret),
         )
     assert not User.objects.filter(username="root-sec").exists()
+
+
+# --- item 13: the login page does not tell which accounts exist -----------------------------
+
+
+@pytest.mark.django_db
+@override_settings(LOGIN_FAILURE_LIMIT=2, LOGIN_LOCKOUT_MINUTES=30)
+def test_a_locked_account_an_unknown_name_and_a_wrong_password_get_the_same_answer(
+    client, personas
+):
+    wrong = _login(client, "gongxin", "bad")
+    _login(client, "gongxin", "bad")
+    assert User.objects.get(username="gongxin").is_locked()
+    locked = _login(client, "gongxin", PASSWORD)
+    unknown = _login(client, "nobody-here", PASSWORD)
+    inactive_user = personas["xifeng"]
+    User.objects.filter(pk=inactive_user.pk).update(is_active=False)
+    inactive = _login(client, "xifeng", PASSWORD)
+    answers = {_login_error(r) for r in (wrong, locked, unknown, inactive)}
+    assert len(answers) == 1
+    (answer,) = answers
+    assert "用户名或密码错误，或账户已被锁定" in answer
+    assert ":" not in answer  # no lock time either
+    assert {r.status_code for r in (wrong, locked, unknown, inactive)} == {200}
+
+
+# --- item 13: caching and static-file headers -----------------------------------------------
+
+
+def _no_store(response) -> bool:
+    return "no-store" in response.get("Cache-Control", "") and response.get("Pragma") == "no-cache"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "path"),
+    [
+        ("coordinator", "/"),
+        ("coordinator", "/plans/"),
+        ("nongye", "/plans/mine/"),
+        ("nongye", "/plans/mine/export.xlsx"),
+        ("coordinator", "/accounts/password/"),
+        ("auditadmin", "/admin/core/auditevent/"),
+        ("secadmin", "/admin/core/user/"),
+        ("nongye", "/plans/999999/"),  # an error page shown to a logged-in user
+        ("coordinator", "/api/v1/plans"),
+    ],
+)
+def test_every_response_to_a_logged_in_user_is_no_store(client, personas, persona, path):
+    client.force_login(personas[persona])
+    response = client.get(path)
+    assert _no_store(response), (path, response.get("Cache-Control"))
+
+
+@pytest.mark.django_db
+def test_an_export_is_no_store(client, plan, personas):
+    client.force_login(personas["coordinator"])
+    response = client.get(f"/plans/{plan.pk}/export.xlsx")
+    assert response["Content-Disposition"].startswith("attachment")
+    assert _no_store(response)
+
+
+@pytest.mark.django_db
+def test_an_api_call_with_a_bearer_token_is_no_store(client, personas):
+    from qcity.core.services import issue_api_token
+
+    token = issue_api_token(personas["nongye"], name="对接", by=personas["secadmin"])
+    response = client.get("/api/v1/plans", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert _no_store(response)
+
+
+@pytest.mark.django_db
+def test_public_pages_and_static_files_stay_cacheable(client):
+    assert not _no_store(client.get("/accounts/login/"))
+    assert not _no_store(client.get("/static/qcity/app.css"))
+
+
+@pytest.mark.django_db
+@override_settings(SECURE_CONTENT_TYPE_NOSNIFF=False)
+def test_static_files_carry_nosniff_from_whitenoise_itself(client):
+    # SecurityMiddleware is switched off for this: the header must come from WhiteNoise's hook.
+    for path in ("/static/qcity/app.css", "/static/vendor/bootstrap/js/bootstrap.bundle.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response["X-Content-Type-Options"] == "nosniff", path
+
+
+def test_static_files_carry_nosniff_under_runserver(tmp_path):
+    """`make run` serves /static/ through runserver: check the real server, not the test client."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("QCITY_ENV", "DEBUG")}
+    env["QCITY_VAR_DIR"] = str(tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "qcity.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/static/qcity/app.css", timeout=5
+                ) as response:
+                    assert response.status == 200
+                    assert response.headers["X-Content-Type-Options"] == "nosniff"
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
