@@ -194,7 +194,9 @@ class UserAdmin(RoleAdmin):
             obj.set_unusable_password()
             obj.is_active = False
         else:
-            before = User.objects.select_for_update().select_related("unit").get(pk=obj.pk)
+            before = (
+                User.objects.select_for_update(of=("self",)).select_related("unit").get(pk=obj.pk)
+            )
             # The form was built before this POST; if a role was granted meanwhile,
             # the unit is no longer the system admin's to change.
             if (
