@@ -9,10 +9,15 @@ is disabled, accounts are deactivated, audit events are permanent.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
-from qcity.core import audit, services
+from qcity.core import audit, audit_labels, services
 from qcity.core.models import (
     ApiToken,
     AuditEvent,
@@ -26,9 +31,27 @@ from qcity.core.models import (
 )
 
 
+class BoundedChangeList(ChangeList):
+    """A changelist that answers a hostile filter value with "invalid", never a 500.
+
+    Django turns a ValueError from the date hierarchy into "incorrect lookup" but
+    not an OverflowError (``?time__year=99999999999999999999``) nor the ValueError
+    of year 9999 + 1; both are refused here like any other bad filter value.
+    """
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
 class RoleAdmin(admin.ModelAdmin):
     roles: tuple[str, ...] = ()
     read_only_roles: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
 
     def _role(self, request) -> str:
         user = request.user
@@ -276,13 +299,155 @@ class ApiTokenAdmin(RoleAdmin):
             services.revoke_api_token(token, by=request.user)
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Filter by action under its readable name; the three exports are told apart."""
+
+    title = _("操作")
+    parameter_name = "action"
+    EXPORT = "export.xlsx"
+
+    def lookups(self, request, model_admin):
+        actions = model_admin.get_queryset(request).values_list("action", flat=True)
+        choices = []
+        for action in sorted(set(actions.order_by().distinct())):
+            choices.append((action, audit_labels.action_label(action)))
+            if action == self.EXPORT:
+                kinds = (
+                    model_admin.get_queryset(request)
+                    .filter(action=self.EXPORT)
+                    .order_by()
+                    .values_list("details__what", flat=True)
+                    .distinct()
+                )
+                for what in sorted(k for k in set(kinds) if k):
+                    choices.append(
+                        (
+                            f"{self.EXPORT}:{what}",
+                            audit_labels.action_label(self.EXPORT, {"what": what}),
+                        )
+                    )
+        return sorted(choices, key=lambda c: c[0])
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        action, _sep, what = value.partition(":")
+        queryset = queryset.filter(action=action)
+        return queryset.filter(details__what=what) if what else queryset
+
+
+class ActorUnitFilter(admin.SimpleListFilter):
+    """Events by people of a unit and the units below it."""
+
+    title = _("操作者单位")
+    parameter_name = "actor_unit"
+
+    def lookups(self, request, model_admin):
+        units = OrgUnit.objects.filter(users__isnull=False).distinct().order_by("path")
+        return [(str(unit.pk), unit.name) for unit in units]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        unit = OrgUnit.objects.filter(pk=value).first() if value.isdigit() else None
+        if unit is None:
+            return queryset.none()
+        return queryset.filter(actor__unit__path__startswith=unit.path)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(RoleAdmin):
+    """The audit log for the 审计管理员: read only, in words, filterable."""
+
     read_only_roles = (Role.AUDIT_ADMIN,)
-    list_display = ["seq", "time", "actor_label", "action", "object_repr", "success", "ip"]
-    list_filter = ["action", "success"]
-    search_fields = ["actor_label", "action", "object_repr"]
+    list_display = [
+        "seq",
+        "time",
+        "actor_label",
+        "actor_unit",
+        "action_name",
+        "object_display",
+        "result",
+        "ip",
+    ]
+    list_filter = [
+        ("time", admin.DateFieldListFilter),
+        ActorUnitFilter,
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        ActionFilter,
+        "success",
+    ]
+    search_fields = ["actor_label", "action", "object_repr", "object_id"]
     date_hierarchy = "time"
+    list_select_related = ["actor__unit"]
+    fieldsets = [
+        (_("事件"), {"fields": ["seq", "time", "action_name", "action", "result"]}),
+        (_("操作者"), {"fields": ["actor_label", "actor", "actor_unit", "ip"]}),
+        (_("对象"), {"fields": ["object_type_name", "object_id", "object_repr"]}),
+        (_("详情"), {"fields": ["details_display", "details"]}),
+        (_("哈希链"), {"fields": ["prev_hash", "hash"]}),
+    ]
+    readonly_fields = [
+        "seq",
+        "time",
+        "action_name",
+        "action",
+        "result",
+        "actor_label",
+        "actor",
+        "actor_unit",
+        "ip",
+        "object_type_name",
+        "object_id",
+        "object_repr",
+        "details_display",
+        "details",
+        "prev_hash",
+        "hash",
+    ]
 
     def get_actions(self, request):
         return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        if event is not None:
+            # The page title names the event in words; its code is a field below.
+            extra_context = {
+                **(extra_context or {}),
+                "subtitle": f"#{event.seq} {self.action_name(event)}",
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_name(self, obj: AuditEvent) -> str:
+        return audit_labels.action_label(obj.action, obj.details)
+
+    @admin.display(description=_("操作者单位"))
+    def actor_unit(self, obj: AuditEvent) -> str:
+        unit = obj.actor.unit if obj.actor_id and obj.actor.unit_id else None
+        return unit.name if unit else "—"
+
+    @admin.display(description=_("对象"))
+    def object_display(self, obj: AuditEvent) -> str:
+        kind = audit_labels.object_type_label(obj.object_type)
+        return f"{kind}：{obj.object_repr}" if kind else obj.object_repr or "—"
+
+    @admin.display(description=_("对象类型"))
+    def object_type_name(self, obj: AuditEvent) -> str:
+        return audit_labels.object_type_label(obj.object_type) or "—"
+
+    @admin.display(description=_("结果"), boolean=True, ordering="success")
+    def result(self, obj: AuditEvent) -> bool:
+        return obj.success
+
+    @admin.display(description=_("详情"))
+    def details_display(self, obj: AuditEvent) -> str:
+        lines = audit_labels.detail_lines(obj.object_type, obj.details or {})
+        if not lines:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"), "{}：{}", ((label, text) for label, text in lines)
+        )
