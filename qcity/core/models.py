@@ -255,7 +255,7 @@ class AuditEvent(models.Model):
         related_name="+",
         verbose_name=_("操作者账户"),
     )
-    actor_label = models.CharField(_("操作者"), max_length=150, blank=True)
+    actor_label = models.CharField(_("记录的用户名"), max_length=150, blank=True)
     action = models.CharField(_("操作代码"), max_length=64, db_index=True)
     object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
     object_id = models.CharField(_("对象编号"), max_length=64, blank=True, db_index=True)

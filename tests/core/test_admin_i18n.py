@@ -326,3 +326,10 @@ def test_user_admin_headers_are_chinese(client, admin_data):
     client.force_login(admin_data["sysadmin"])
     html = client.get("/admin/core/calendarday/").content.decode()
     assert "日期" in html and CalendarDay.objects.exists()
+
+
+def test_events_without_a_logged_in_person_are_by_the_system(client, admin_data):
+    html = _rows(_audit_page(client, admin_data["auditadmin"]))
+    assert "系统" in html  # org_unit.loaded by load_org_units, recorded as "system"
+    assert ">system<" not in html
+    assert "nongye" in html  # the name typed at the failed login

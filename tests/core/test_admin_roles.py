@@ -304,3 +304,21 @@ def test_once_a_role_is_granted_the_system_admin_no_longer_moves_the_account(cli
     _post_user(client, created, unit=OrgUnit.objects.get(name=CITY).pk)
     created.refresh_from_db()
     assert created.unit.name == "市水利局"
+
+
+def test_the_admin_password_form_leads_to_the_audited_change_page(client, staff):
+    client.force_login(staff["sysadmin"])
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/"
+    html = client.get("/admin/").content.decode()
+    assert 'href="/accounts/password/"' in html and "/admin/password_change/" not in html
+
+
+def test_the_user_form_says_who_decides_what(client, staff):
+    kaiyuan = staff["kaiyuan"]
+    client.force_login(staff["sysadmin"])
+    html = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
+    assert "由安全管理员授予" in html
+    client.force_login(staff["secadmin"])
+    html = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
+    assert "由系统管理员维护" in html

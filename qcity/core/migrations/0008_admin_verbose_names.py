@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditevent',
             name='actor_label',
-            field=models.CharField(blank=True, max_length=150, verbose_name='操作者'),
+            field=models.CharField(blank=True, max_length=150, verbose_name='记录的用户名'),
         ),
         migrations.AlterField(
             model_name='auditevent',
