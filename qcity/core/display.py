@@ -30,8 +30,14 @@ def neutralise_bidi(text: str) -> str:
     return text.translate(_MARKERS)
 
 
+_BYTE_MARKERS = {c.encode(): _MARKERS[ord(c)].encode() for c in BIDI_CONTROLS}
+
+
 def neutralise_bidi_bytes(content: bytes) -> bytes:
-    return _BIDI_BYTES.sub(lambda m: _MARKERS[ord(m.group().decode())].encode(), content)
+    """``neutralise_bidi`` on UTF-8 bytes: one C-speed replace per character present."""
+    for raw in set(_BIDI_BYTES.findall(content)):
+        content = content.replace(raw, _BYTE_MARKERS[raw])
+    return content
 
 
 class BidiNeutralisingMiddleware:
