@@ -197,3 +197,15 @@ def test_hostile_search_strings_never_break_a_page(client, plan, personas, query
         response = client.get(path, {"q": query})
         assert response.status_code == 200, (query, path)
         assert "<script>" not in response.content.decode().replace("<script src=", "")
+
+
+def test_every_bidirectional_control_gets_its_own_marker_in_text_and_bytes():
+    from qcity.core.display import neutralise_bidi_bytes
+
+    text = "甲".join(BIDI_CONTROLS) + "“引号”—…"  # other U+20xx punctuation is left alone
+    shown = neutralise_bidi(text)
+    assert _raw_controls(shown) == set()
+    for char in BIDI_CONTROLS:
+        assert f"[U+{ord(char):04X}]" in shown
+    assert shown.endswith("“引号”—…")
+    assert neutralise_bidi_bytes(text.encode()) == shown.encode()
