@@ -3,15 +3,27 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from qcity.core.models import OrgUnit, User
+from qcity.core.passwords import NotCurrentOrDemoPasswordValidator
+
+# One message for a wrong password, an unknown name and a locked account, so the
+# login page never tells a stranger which accounts exist (ADR 0016).
+LOGIN_REFUSED = gettext_lazy(
+    "用户名或密码错误，或账户已被锁定。连续输错多次的账户会被临时锁定，请稍后再试或联系安全管理员。"
+)
 
 
 class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": LOGIN_REFUSED,
+        "inactive": LOGIN_REFUSED,
+    }
+
     def clean(self):
         username = self.cleaned_data.get("username")
         user = User.objects.filter(username=username).first() if username else None
@@ -22,13 +34,25 @@ class LoginForm(AuthenticationForm):
             record_login_failure(
                 username, ip=self.request.META.get("REMOTE_ADDR") if self.request else None
             )
-            until = timezone.localtime(user.locked_until).strftime("%H:%M")
-            raise forms.ValidationError(
-                _("登录失败次数过多，账户已锁定至 %(until)s，请稍后再试或联系安全管理员。")
-                % {"until": until},
-                code="locked",
-            )
+            raise forms.ValidationError(LOGIN_REFUSED, code="invalid_login")
         return super().clean()
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Change one's own password; never to the current (temporary) one.
+
+    The settings' validators include the same check; it is repeated here so the
+    forced change after a reset holds even if the validator list is edited.
+    """
+
+    def validate_password_for_user(self, user, password_field_name="new_password2") -> None:
+        super().validate_password_for_user(user, password_field_name)
+        password = self.cleaned_data.get(password_field_name)
+        if password and password_field_name not in self.errors:
+            try:
+                NotCurrentOrDemoPasswordValidator().validate(password, user)
+            except forms.ValidationError as error:
+                self.add_error(password_field_name, error)
 
 
 class MapUnitForm(forms.Form):

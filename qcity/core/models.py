@@ -79,7 +79,7 @@ class OrgUnit(ReferenceModel):
         related_name="children",
         verbose_name=_("上级单位"),
     )
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
     confirmed = models.BooleanField(
         _("已确认"),
         default=True,
@@ -136,7 +136,9 @@ class OrgUnit(ReferenceModel):
 class UnitAlias(models.Model):
     """Another written form of a unit's name, e.g. 市发改委 for 市发展改革委."""
 
-    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="aliases")
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("单位")
+    )
     name = models.CharField(_("别名"), max_length=100, unique=True)
 
     class Meta:
@@ -195,9 +197,13 @@ class User(AbstractUser):
         help_text=_("留空则按角色默认"),
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
-    failed_login_count = models.PositiveIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
-    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failed_login_count = models.PositiveIntegerField(
+        _("连续登录失败次数"), default=0, editable=False
+    )
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True, editable=False)
+    password_changed_at = models.DateTimeField(
+        _("密码修改时间"), null=True, blank=True, editable=False
+    )
     must_change_password = models.BooleanField(
         _("下次登录须修改密码"), default=False, help_text=_("安全管理员重置密码后自动设置")
     )
@@ -227,14 +233,16 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
     name = models.CharField(_("用途"), max_length=100)
-    prefix = models.CharField(max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("令牌前缀"), max_length=8, editable=False)
+    key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -268,22 +276,27 @@ class AuditEvent(models.Model):
     hash, so ``qcity verify_audit`` can name the first row altered or removed.
     """
 
-    seq = models.BigIntegerField(unique=True, null=True, blank=True)
-    time = models.DateTimeField(db_index=True)
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
+    time = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作者账户"),
     )
-    actor_label = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
-    object_repr = models.CharField(max_length=200, blank=True)
-    success = models.BooleanField(default=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    actor_label = models.CharField(_("记录的用户名"), max_length=150, blank=True)
+    action = models.CharField(_("操作代码"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    success = models.BooleanField(_("成功"), default=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    details = models.JSONField(_("详情（原始数据）"), default=dict, blank=True)
     # NULL, not "", means "not chained yet": many rows may wait at once under a unique hash.
-    prev_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    prev_hash = models.CharField(_("前一条的哈希"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(_("本条哈希"), max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("审计事件")
@@ -338,7 +351,7 @@ class AuditCheckpoint(models.Model):
 class CalendarYear(models.Model):
     """A year whose official holiday arrangement is known (国务院办公厅通知)."""
 
-    year = models.PositiveIntegerField(unique=True)
+    year = models.PositiveIntegerField(_("年度"), unique=True)
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
     class Meta:
@@ -353,7 +366,7 @@ class CalendarYear(models.Model):
 class CalendarDay(models.Model):
     """An exception to Monday–Friday: a holiday, or a make-up working day (调休上班)."""
 
-    date = models.DateField(unique=True)
+    date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否工作日"))
     name = models.CharField(_("说明"), max_length=50, blank=True)
     source = models.CharField(_("来源"), max_length=50, default="chinese-calendar")

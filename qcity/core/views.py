@@ -3,14 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qcity.core import services, workflow
-from qcity.core.forms import ConfirmUnitForm, MapUnitForm
+from qcity.core.forms import ChangePasswordForm, ConfirmUnitForm, MapUnitForm
 from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
 from qcity.core.selectors import suggest_units
@@ -18,7 +17,7 @@ from qcity.core.selectors import suggest_units
 
 @login_required
 def change_password(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = ChangePasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.change_own_password(
             request.user, form.cleaned_data["new_password1"], ip=request.META.get("REMOTE_ADDR")
