@@ -69,7 +69,8 @@ def _models() -> list[type[models.Model]]:
 
 
 def _attnames(model: type[models.Model]) -> list[str]:
-    return [f.attname for f in model._meta.concrete_fields]
+    # The database computes generated columns; they cannot be written back.
+    return [f.attname for f in model._meta.concrete_fields if not f.generated]
 
 
 def _rows(model: type[models.Model]) -> Rows:
