@@ -24,10 +24,10 @@ node_modules/.installed: package.json | system-deps-run
 # Debian packages (.ci/debian-packages): installed with apt-get when run as root,
 # otherwise one line names them and make stops (exit status 2).
 system-deps-run:
-	@.ci/system-deps run
+	@PYTHON=$(PYTHON) .ci/system-deps run
 
 system-deps:
-	@.ci/system-deps test
+	@PYTHON=$(PYTHON) .ci/system-deps test
 
 install: system-deps-run $(VENV)/.installed node_modules/.installed
 	mkdir -p var
