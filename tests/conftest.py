@@ -50,7 +50,7 @@ def measures_of(unit_name: str) -> set[int]:
     }
 
 
-def _quietly(command: str, *args: str) -> None:
+def run_quietly(command: str, *args: str) -> None:
     call_command(command, *args, stdout=io.StringIO(), stderr=io.StringIO())
 
 
@@ -60,7 +60,7 @@ def _quietly(command: str, *args: str) -> None:
 
 @pytest.fixture
 def org_units(db):
-    dbstate.load("org_units", lambda: _quietly("load_org_units"))
+    dbstate.load("org_units", lambda: run_quietly("load_org_units"))
     return OrgUnit.objects
 
 
@@ -68,7 +68,7 @@ def org_units(db):
 def calendar(db):
     from qcity.core import workdays
 
-    dbstate.load("calendar", lambda: _quietly("load_calendar"))
+    dbstate.load("calendar", lambda: run_quietly("load_calendar"))
     workdays.invalidate()  # a replay sends no signals
 
 
@@ -76,7 +76,7 @@ def calendar(db):
 def plan(org_units):
     from qcity.plans.models import Plan
 
-    dbstate.load("plan", lambda: _quietly("import_plan", str(BUNDLED_SEED)))
+    dbstate.load("plan", lambda: run_quietly("import_plan", str(BUNDLED_SEED)))
     return Plan.objects.get()
 
 

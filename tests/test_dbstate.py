@@ -1,27 +1,20 @@
 """The fixtures' replay (tests/dbstate.py) writes what the real commands write, or runs them."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 
 from qcity.core import audit
 from qcity.core.models import AuditEvent, OrgUnit
 from qcity.plans.models import Plan, Responsibility
 from tests import dbstate
-from tests.conftest import BUNDLED_SEED
+from tests.conftest import BUNDLED_SEED, run_quietly
 
 pytestmark = pytest.mark.django_db
 
 
-def _quietly(command: str, *args: str) -> None:
-    call_command(command, *args, stdout=io.StringIO(), stderr=io.StringIO())
-
-
 def _load_world() -> None:
-    dbstate.load("test.org_units", lambda: _quietly("load_org_units"))
-    dbstate.load("test.plan", lambda: _quietly("import_plan", str(BUNDLED_SEED)))
+    dbstate.load("test.org_units", lambda: run_quietly("load_org_units"))
+    dbstate.load("test.plan", lambda: run_quietly("import_plan", str(BUNDLED_SEED)))
 
 
 def _world() -> dict:
@@ -45,8 +38,8 @@ def _in_rolled_back_transaction(work):
 
 def test_a_replay_writes_the_same_rows_as_the_real_commands():
     def real():
-        _quietly("load_org_units")
-        _quietly("import_plan", str(BUNDLED_SEED))
+        run_quietly("load_org_units")
+        run_quietly("import_plan", str(BUNDLED_SEED))
         return _world()
 
     def replayed():
@@ -78,7 +71,7 @@ def test_the_real_loader_runs_when_the_database_differs_from_the_recorded_state(
 
     def loader():
         calls.append(1)
-        _quietly("load_org_units")
+        run_quietly("load_org_units")
 
     _in_rolled_back_transaction(lambda: dbstate.load("test.counted", loader))
     _in_rolled_back_transaction(lambda: dbstate.load("test.counted", loader))
