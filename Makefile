@@ -6,9 +6,9 @@ QCITY := $(BIN)/qcity
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint bench migrate defaults messages clean
+.PHONY: install run test test-fast lint bench migrate defaults messages clean system-deps system-deps-run
 
-$(BIN)/python:
+$(BIN)/python: | system-deps-run
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
@@ -17,11 +17,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-node_modules/.installed: package.json
+node_modules/.installed: package.json | system-deps-run
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# Debian packages (.ci/debian-packages): installed with apt-get when run as root,
+# otherwise one line names them and make stops (exit status 2).
+system-deps-run:
+	@PYTHON=$(PYTHON) .ci/system-deps run
+
+system-deps:
+	@PYTHON=$(PYTHON) .ci/system-deps test
+
+install: system-deps-run $(VENV)/.installed node_modules/.installed
 	mkdir -p var
 
 migrate: install
@@ -38,8 +46,9 @@ run: defaults messages
 	@echo "qcity: http://$(HOST):$(PORT)/  (demo users: see README)"
 	$(QCITY) runserver $(HOST):$(PORT)
 
-test: install messages
+test: system-deps install messages
 	$(BIN)/ruff check qcity tests benchmarks
+	$(BIN)/ruff format --check qcity tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Skips the browser tests.

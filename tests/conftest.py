@@ -11,6 +11,7 @@ Personas (like healthchecks' alice/bob/charlie):
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -19,17 +20,25 @@ import pytest
 from django.core.management import call_command
 
 from qcity.core.models import OrgUnit, Role, User
+from tests import dbstate
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_DIR = Path(os.environ.get("QCITY_SEED_DIR", REPO.parent / "shared" / "seed"))
 BUNDLED_SEED = REPO / "qcity" / "plans" / "data" / "tieling-quality-city-plan-2023.txt"
-TRUTH = SEED_DIR / "tieling-quality-city-plan-2023.truth.json"
+# The expected structure of the seed plan, kept with the tests: a user's clone has
+# nothing beside it. It states the same facts as the project's shared truth file;
+# tests/plans/test_shared_seed.py compares the two when QCITY_SEED_DIR names that folder.
+EXPECTED = REPO / "tests" / "plans" / "data" / "tieling-quality-city-plan-2023.expected.json"
+SEED_DIR = Path(os.environ["QCITY_SEED_DIR"]) if os.environ.get("QCITY_SEED_DIR") else None
 PASSWORD = "Test#Password2026"
+
+# Only collected on request: skipping it on every user's machine would be a test that
+# cannot fail, and the suite must pass without the shared folder.
+collect_ignore = [] if SEED_DIR else ["plans/test_shared_seed.py"]
 
 
 def truth() -> dict:
-    """The truth file; the bundled copy of the seed is checked against it too."""
-    return json.loads(TRUTH.read_text(encoding="utf-8"))
+    """The expected structure of the seed plan (chapters, measures, units, targets)."""
+    return json.loads(EXPECTED.read_text(encoding="utf-8"))
 
 
 def measures_of(unit_name: str) -> set[int]:
@@ -41,24 +50,33 @@ def measures_of(unit_name: str) -> set[int]:
     }
 
 
+def run_quietly(command: str, *args: str) -> None:
+    call_command(command, *args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+# The fixtures run the real commands once per session and replay the rows they wrote
+# afterwards (tests/dbstate.py): same data, a fraction of the time.
+
+
 @pytest.fixture
 def org_units(db):
-    call_command("load_org_units", stdout=open(os.devnull, "w"))
+    dbstate.load("org_units", lambda: run_quietly("load_org_units"))
     return OrgUnit.objects
 
 
 @pytest.fixture
 def calendar(db):
-    call_command("load_calendar", stdout=open(os.devnull, "w"))
+    from qcity.core import workdays
+
+    dbstate.load("calendar", lambda: run_quietly("load_calendar"))
+    workdays.invalidate()  # a replay sends no signals
 
 
 @pytest.fixture
 def plan(org_units):
     from qcity.plans.models import Plan
 
-    call_command(
-        "import_plan", str(BUNDLED_SEED), stdout=open(os.devnull, "w"), stderr=open(os.devnull, "w")
-    )
+    dbstate.load("plan", lambda: run_quietly("import_plan", str(BUNDLED_SEED)))
     return Plan.objects.get()
 
 
@@ -85,7 +103,13 @@ PERSONAS = {
 
 @pytest.fixture
 def personas(org_units) -> dict[str, User]:
-    return {name: make_user(name, role, unit) for name, (role, unit) in PERSONAS.items()}
+    def create() -> None:
+        for name, (role, unit) in PERSONAS.items():
+            make_user(name, role, unit)
+
+    dbstate.load("personas", create)
+    users = User.objects.select_related("unit").in_bulk(PERSONAS, field_name="username")
+    return {name: users[name] for name in PERSONAS}
 
 
 @pytest.fixture(autouse=True)

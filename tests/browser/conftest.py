@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -18,6 +19,11 @@ from django.db import connection
 from qcity.core.dbguards import install_audit_guards, remove_audit_guards
 
 CHROMIUM = os.environ.get("QCITY_CHROMIUM", "/usr/bin/chromium")
+# axe-core comes from npm with the other front-end packages (a devDependency: never served).
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# What a user of assistive technology cannot get past; minor and moderate findings are
+# left to review rather than failing the run.
+BLOCKING_IMPACTS = ("serious", "critical")
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -68,3 +74,28 @@ def page(live_data):
         yield page
         context.close()
         browser.close()
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol, so the page's CSP does not block it.
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}: "
+        + "; ".join(" ".join(node["target"]) for node in v["nodes"][:5])
+        for v in result["violations"]
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    """Call with a page: fails the test on axe-core's serious or critical violations."""
+
+    def check(page) -> None:
+        problems = accessibility_problems(page)
+        assert not problems, f"{page.url}:\n" + "\n".join(problems)
+
+    return check

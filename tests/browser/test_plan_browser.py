@@ -5,18 +5,23 @@ from openpyxl import load_workbook
 from qcity.core.demo import DEMO_PASSWORD
 
 
-def _login(page, base, username):
+def _login(page, base, username, assert_accessible=None):
     page.goto(f"{base}/")
     assert "/accounts/login/" in page.url
+    if assert_accessible:
+        assert_accessible(page)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{base}/")
 
 
-def test_it_logs_in_opens_the_plan_and_a_measure_and_downloads_the_breakdown(page, live_data):
+def test_it_logs_in_opens_the_plan_and_a_measure_and_downloads_the_breakdown(
+    page, live_data, assert_accessible
+):
     base = live_data.url
-    _login(page, base, "coordinator")
+    _login(page, base, "coordinator", assert_accessible)
+    assert_accessible(page)
     # On a phone the menu is folded away: open it as a user would.
     page.get_by_role("button", name="菜单").click()
     page.get_by_role("link", name="实施方案").first.click()
@@ -26,11 +31,13 @@ def test_it_logs_in_opens_the_plan_and_a_measure_and_downloads_the_breakdown(pag
     targets = page.locator("[data-testid=targets] tbody tr")
     assert targets.count() == 9
     page.screenshot(path=str(live_data_screenshot("plan-overview")), full_page=False)
+    assert_accessible(page)
 
     page.get_by_role("link", name="16. 促进生活服务品质升级").click()
     assert page.locator("[data-testid=measure-title]").inner_text() == "16. 促进生活服务品质升级"
     units = page.locator("[data-testid=units]").inner_text()
     assert "市交通运输局市" in units and "市文旅广电局" in units
+    assert_accessible(page)
 
     with page.expect_download() as download_info:
         page.locator("[data-testid=export-xlsx]").click()
@@ -43,18 +50,22 @@ def test_it_logs_in_opens_the_plan_and_a_measure_and_downloads_the_breakdown(pag
     assert page.console_errors == []
 
 
-def test_a_department_liaison_sees_only_its_measures_and_can_search(page, live_data):
+def test_a_department_liaison_sees_only_its_measures_and_can_search(
+    page, live_data, assert_accessible
+):
     base = live_data.url
     _login(page, base, "nongye")
     assert page.locator("[data-testid=measure-count]").inner_text() == "5"
     page.get_by_role("link", name="我的任务").first.click()  # the card link on the dashboard
     assert page.locator("[data-testid=measure-row]").count() == 5
+    assert_accessible(page)
     page.goto(f"{base}/plans/")
     page.get_by_role("link", name="铁岭市关于贯彻落实").click()
     page.get_by_role("link", name="搜索举措").click()
     page.get_by_role("searchbox").fill("农资打假")
     page.locator("[data-testid=result-count]").wait_for()
     assert "找到 1 项举措" in page.locator("[data-testid=result-count]").inner_text()
+    assert_accessible(page)
     assert page.console_errors == []
 
 

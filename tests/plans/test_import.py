@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from qcity.core.models import AuditEvent, OrgUnit, UnitAlias
 from qcity.plans.models import Chapter, Measure, Plan, Responsibility, Target
-from tests.conftest import BUNDLED_SEED, SEED_DIR, truth
+from tests.conftest import BUNDLED_SEED, truth
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +24,6 @@ def _snapshot() -> dict:
         model.__name__: sorted(map(str, model.objects.values_list()))
         for model in (Plan, Chapter, Measure, Responsibility, Target, OrgUnit, AuditEvent)
     }
-
-
-def test_the_bundled_seed_is_the_shared_seed():
-    assert BUNDLED_SEED.read_bytes() == (SEED_DIR / BUNDLED_SEED.name).read_bytes()
 
 
 def test_it_stores_every_chapter_measure_and_unit_of_the_seed(plan):

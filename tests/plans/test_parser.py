@@ -26,10 +26,10 @@ from qcity.plans.parser import (
     plan_to_dict,
     read_plan_text,
 )
-from tests.conftest import BUNDLED_SEED, TRUTH
+from tests.conftest import BUNDLED_SEED
+from tests.conftest import truth as expected_structure
 
-# The bundled copy of the seed (checked byte-identical to shared/ in test_import) and the
-# truth file beside the project. No skip: a missing truth file must fail the run.
+# The bundled seed and its expected structure (tests/plans/data/), both in the repository.
 SEED = BUNDLED_SEED
 VARIANTS = Path(__file__).resolve().parent / "variants"
 
@@ -54,7 +54,7 @@ def variant(name: str) -> ParsedPlan:
 
 
 # ---------------------------------------------------------------------------
-# The seed: 铁岭市 质量强市 实施方案, compared with its truth file
+# The seed: 铁岭市 质量强市 实施方案, compared with its expected structure
 # ---------------------------------------------------------------------------
 
 
@@ -65,7 +65,7 @@ def seed() -> ParsedPlan:
 
 @pytest.fixture(scope="module")
 def truth() -> dict:
-    return json.loads(TRUTH.read_text(encoding="utf-8"))
+    return expected_structure()
 
 
 def test_it_takes_the_plans_own_title_and_issuer_not_the_portal_breadcrumbs(seed, truth):
