@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "基础平台"
 
     def ready(self) -> None:
-        from qcity.core import signals  # noqa: F401  (connects auth audit receivers)
+        from qcity.core import checks, signals  # noqa: F401  (registers checks, connects receivers)

@@ -107,9 +107,16 @@ class OrgUnit(ReferenceModel):
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> models.Q:
         return models.Q(pk__in=units)
 
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> models.Q:
+        # The tree is reference data: only the system administrator changes it, in the admin.
+        return models.Q(pk__in=[])
+
 
 class UnitAlias(models.Model):
     """Another written form of a unit's name, e.g. 市发改委 for 市发展改革委."""
+
+    scope_exempt = "reference data, read with its unit"
 
     unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(_("别名"), max_length=100, unique=True)
@@ -151,6 +158,8 @@ class User(AbstractUser):
     One role per account keeps 三员分立 true by construction: a system admin
     account can never also be the audit admin.
     """
+
+    scope_exempt = "accounts are managed in the admin under 三员分立, never listed to business users"
 
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.ForeignKey(
@@ -202,6 +211,8 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored."""
 
+    scope_exempt = "read only by the security admin in the admin"
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(_("用途"), max_length=100)
     prefix = models.CharField(max_length=8, editable=False)
@@ -222,6 +233,8 @@ class ApiToken(models.Model):
 class AuditChainHead(models.Model):
     """One row holding the chain's tip; locking it serialises appends across processes."""
 
+    scope_exempt = "internal to core.audit"
+
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
@@ -236,6 +249,8 @@ class AuditEvent(models.Model):
     ``hash`` covers the row's content and the previous row's hash, so
     ``qcity verify_audit`` can name the first row that was altered or removed.
     """
+
+    scope_exempt = "read only by the audit admin in the admin"
 
     seq = models.BigIntegerField(unique=True)
     time = models.DateTimeField(db_index=True)
@@ -274,6 +289,8 @@ class AuditEvent(models.Model):
 class CalendarYear(models.Model):
     """A year whose official holiday arrangement is known (国务院办公厅通知)."""
 
+    scope_exempt = "public reference data"
+
     year = models.PositiveIntegerField(unique=True)
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
@@ -288,6 +305,8 @@ class CalendarYear(models.Model):
 
 class CalendarDay(models.Model):
     """An exception to Monday–Friday: a holiday, or a make-up working day (调休上班)."""
+
+    scope_exempt = "public reference data"
 
     date = models.DateField(unique=True)
     is_workday = models.BooleanField(_("是否工作日"))
@@ -305,6 +324,8 @@ class CalendarDay(models.Model):
 
 class DictionaryItem(ReferenceModel):
     """An entry of a reference dictionary (字典), keyed by dictionary type and code."""
+
+    scope_exempt = "public reference data"
 
     dictionary = models.CharField(_("字典"), max_length=50, db_index=True)
     code = models.CharField(_("代码"), max_length=50)
