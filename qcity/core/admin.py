@@ -9,6 +9,7 @@ is disabled, accounts are deactivated, audit events are permanent.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 
 from qcity.core import audit, services
@@ -18,6 +19,7 @@ from qcity.core.models import (
     CalendarDay,
     CalendarYear,
     DictionaryItem,
+    OrgTreeCycleError,
     OrgUnit,
     Role,
     UnitAlias,
@@ -100,6 +102,16 @@ class OrgUnitAdmin(ReferenceAdmin):
     search_fields = ["name", "full_name", "code", "aliases__name"]
     readonly_fields = ["path", "disabled_on"]
     inlines = [AliasInline]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except OrgTreeCycleError as error:
+            # The form refuses a cycle on its own (OrgUnit.clean); this is a concurrent
+            # move that made one between that check and the save, which re-checked under
+            # the row locks. The admin's transaction has rolled back: nothing changed.
+            self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(DictionaryItem)
