@@ -111,16 +111,6 @@ class OrgUnit(ReferenceModel):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        # The admin form calls this, so the error appears on the 上级单位 field;
-        # save() checks again under the locks, for code and for concurrent moves.
-        super().clean()
-        if self.pk and self.parent_id:
-            own_path = OrgUnit._base_manager.filter(pk=self.pk).values_list("path", flat=True)
-            parent = OrgUnit._base_manager.filter(pk=self.parent_id).values("name", "path")
-            if own_path and parent:
-                _cycle_error(self.name, own_path[0], parent[0]["name"], parent[0]["path"])
-
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "parent" not in update_fields:
@@ -140,6 +130,16 @@ class OrgUnit(ReferenceModel):
                 else:
                     OrgUnit._base_manager.using(using).filter(pk=self.pk).update(path=expected)
             self.path = expected
+
+    def clean(self) -> None:
+        # The admin form calls this, so the error appears on the 上级单位 field;
+        # save() checks again under the locks, for code and for concurrent moves.
+        super().clean()
+        if self.pk and self.parent_id:
+            own_path = OrgUnit._base_manager.filter(pk=self.pk).values_list("path", flat=True)
+            parent = OrgUnit._base_manager.filter(pk=self.parent_id).values("name", "path")
+            if own_path and parent:
+                _cycle_error(self.name, own_path[0], parent[0]["name"], parent[0]["path"])
 
     def _lock_for_move(self, using: str) -> tuple[str, str]:
         """Lock what a move depends on and return (own path, new parent's path), fresh.
@@ -229,7 +229,9 @@ class User(AbstractUser):
     account can never also be the audit admin.
     """
 
-    scope_exempt = "accounts are managed in the admin under 三员分立, never listed to business users"
+    scope_exempt = (
+        "accounts are managed in the admin under 三员分立, never listed to business users"
+    )
 
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.ForeignKey(

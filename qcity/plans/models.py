@@ -199,6 +199,6 @@ class Target(models.Model):
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         # The same composition with the write rules (a measure's is its read rule): a
         # liaison sees the plan-wide goals but changes only its own measures' targets.
-        return Q(
-            measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))
-        ) | Q(measure__in=Measure.objects.filter(Measure.scope_q(units)))
+        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Q(
+            measure__in=Measure.objects.filter(Measure.scope_q(units))
+        )
