@@ -107,6 +107,13 @@ class OrgUnit(ReferenceModel):
         verbose_name = _("组织单位")
         verbose_name_plural = _("组织单位")
         ordering = ["path"]
+        constraints = [
+            # The database's own last line against the shortest cycle (a raw UPDATE);
+            # save() refuses every cycle, of any length, with a message.
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="orgunit_parent_is_not_itself"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

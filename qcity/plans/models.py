@@ -114,9 +114,16 @@ class Measure(models.Model):
 
 
 class Responsibility(models.Model):
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="responsibilities")
+    # Indexed through Meta.indexes (and the (measure, order) constraint), not one column each.
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="responsibilities", db_index=False
+    )
     org_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="responsibilities", verbose_name=_("单位")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="responsibilities",
+        verbose_name=_("单位"),
+        db_index=False,
     )
     written_name = models.CharField(_("原文写法"), max_length=100)
     is_lead = models.BooleanField(_("牵头"), default=False)
@@ -128,6 +135,13 @@ class Responsibility(models.Model):
         ordering = ["measure", "order"]
         constraints = [
             models.UniqueConstraint(fields=["measure", "order"], name="responsibility_order_unique")
+        ]
+        indexes = [
+            # Data scope, both ways round and index-only: "the measures of these units"
+            # (PostgreSQL's hashed semi-join for a list) and "is this measure one of
+            # theirs" (the per-row EXISTS probe, and a single object's lookup).
+            models.Index(fields=["org_unit", "measure"], name="responsibility_unit_measure"),
+            models.Index(fields=["measure", "org_unit"], name="responsibility_measure_unit"),
         ]
 
     def __str__(self) -> str:

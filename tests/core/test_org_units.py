@@ -120,3 +120,13 @@ def test_the_admin_still_moves_a_unit_elsewhere(client, personas):
     assert AuditEvent.objects.filter(
         action="admin.orgunit.changed", object_id=str(bureau.pk)
     ).exists()
+
+
+def test_the_database_itself_refuses_a_unit_that_is_its_own_parent(org_units):
+    from django.db import IntegrityError, transaction
+    from django.db.models import F
+
+    unit = OrgUnit.objects.get(name="开原市")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrgUnit.objects.filter(pk=unit.pk).update(parent=F("pk"))
+    assert OrgUnit.objects.get(pk=unit.pk).parent_id == unit.parent_id
