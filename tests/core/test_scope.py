@@ -351,3 +351,33 @@ def test_two_concurrent_moves_cannot_close_a_cycle(committed_units):
     assert outcome["second"].startswith("不能把“西丰县”移到“开原市城区市场监督管理所”之下")
     assert OrgUnit.objects.get(pk=xifeng.pk).parent_id == city.pk
     _assert_the_tree_is_a_tree()
+
+
+# --- indexes -----------------------------------------------------------------------------------
+
+
+def _plan_of(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Tiny test tables are cheapest to scan; ask whether an index *can* serve the query.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_what_scope_filters_by_is_indexed_on_postgresql(world):
+    from qcity.core.scope import units_in_scope
+
+    _, users = world
+    # 本单位及下级: a prefix match on the path (varchar_pattern_ops, as the collation is not C).
+    below = units_in_scope(users["kaiyuan"]).values("pk")
+    assert "Index" in _plan_of(below) and "path" in _plan_of(below)
+    # A unit's measures, and whether a measure is one of theirs: index-only both ways.
+    mine = Responsibility.objects.filter(org_unit=users["nongye"].unit).order_by()
+    mine = mine.values("measure_id")
+    assert "Index Only Scan using responsibility_unit_measure" in _plan_of(mine)
+    one = Responsibility.objects.filter(measure_id=1, org_unit=users["nongye"].unit).order_by()
+    one = one.values("measure_id")
+    assert "responsibility_measure_unit" in _plan_of(one)
