@@ -184,11 +184,6 @@ class OrgUnit(ReferenceModel):
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> models.Q:
         return models.Q(pk__in=units)
 
-    @classmethod
-    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> models.Q:
-        # The tree is reference data: only the system administrator changes it, in the admin.
-        return models.Q(pk__in=[])
-
 
 class UnitAlias(models.Model):
     """Another written form of a unit's name, e.g. 市发改委 for 市发展改革委."""
