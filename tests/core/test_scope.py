@@ -389,3 +389,12 @@ def test_what_scope_filters_by_is_indexed_on_postgresql(world):
     one = Responsibility.objects.filter(measure_id=1, org_unit=users["nongye"].unit).order_by()
     one = one.values("measure_id")
     assert "responsibility_measure_unit" in _plan_of(one)
+
+
+@only_on_postgresql("JIT is a PostgreSQL setting")
+@pytest.mark.django_db
+def test_postgresql_runs_without_jit():
+    # With JIT, PostgreSQL compiled every scoped list over ~10 000 rows (ADR 0003).
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
