@@ -96,6 +96,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": env_str("QCITY_TEST_SQLITE", None)}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        # No JIT: PostgreSQL costs an OR'ed EXISTS (the data scope, ADR 0003) by its
+        # per-row alternative, so every scoped list over ~10 000 rows was compiled
+        # (0.3-0.8 s) and then run as a hashed semi-join that needed no compiling.
+        # A web application's short queries never repay JIT. `?options=` in
+        # DATABASE_URL overrides this.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"

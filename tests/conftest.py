@@ -7,6 +7,9 @@ Personas (like healthchecks' alice/bob/charlie):
   kaiyuan      county officer in 开原市市场监督管理局 (no plan measures)
   xifeng       county officer in 西丰县市场监督管理局
   outsider     an enterprise account with no unit
+  inspector    执法检查人员 in 开原市城区市场监督管理所 (仅本人: no plan data)
+  lab          检验检测机构人员 of 铁岭检验检测中心 (本单位: its own measures)
+  enterprise   企业用户 with no unit (仅本人)
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ PERSONAS = {
     "sysadmin": (Role.SYSTEM_ADMIN, "市市场监管局"),
     "secadmin": (Role.SECURITY_ADMIN, "市市场监管局"),
     "auditadmin": (Role.AUDIT_ADMIN, "市市场监管局"),
+    "inspector": (Role.INSPECTOR, "开原市城区市场监督管理所"),
+    "lab": (Role.LAB, "铁岭检验检测中心"),
+    "enterprise": (Role.ENTERPRISE, None),
 }
 
 

@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -31,6 +32,7 @@ from qcity.core.models import (
     CalendarDay,
     CalendarYear,
     DictionaryItem,
+    OrgTreeCycleError,
     OrgUnit,
     Role,
     UnitAlias,
@@ -135,6 +137,16 @@ class OrgUnitAdmin(ReferenceAdmin):
     # Confirmation is a workflow step (待确认单位 page), never a checkbox.
     readonly_fields = ["path", "confirmed", "status", "disabled_on"]
     inlines = [AliasInline]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except OrgTreeCycleError as error:
+            # The form refuses a cycle on its own (OrgUnit.clean); this is a concurrent
+            # move that made one between that check and the save, which re-checked under
+            # the row locks. The admin's transaction has rolled back: nothing changed.
+            self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(DictionaryItem)

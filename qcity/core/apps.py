@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from qcity.core import signals  # noqa: F401  (connects auth audit receivers)
+        from qcity.core import checks, signals  # noqa: F401  (registers checks, connects receivers)
 
         pre_migrate.connect(_lift_audit_guards, sender=self)
         post_migrate.connect(_reinstall_audit_guards, sender=self)

@@ -8,7 +8,8 @@ import datetime as dt
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, router, transaction
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
@@ -37,11 +38,34 @@ class EnabledQuerySet(models.QuerySet):
         return self.filter(disabled_on__isnull=True)
 
 
+class OrgTreeCycleError(ValidationError):
+    """A unit was to be put under itself or under one of its own descendants."""
+
+    code = "org_tree_cycle"
+
+
+def _path_ids(path: str) -> set[int]:
+    return {int(step) for step in path.split("/") if step}
+
+
+def _cycle_error(unit_name: str, own_path: str, parent_name: str, parent_path: str) -> None:
+    """Raise when the new parent lies in the unit's own subtree (the unit itself included)."""
+    if own_path and parent_path.startswith(own_path):
+        message = _("不能把“%(unit)s”移到“%(parent)s”之下：“%(parent)s”是它自己或它的下级单位") % {
+            "unit": unit_name,
+            "parent": parent_name,
+        }
+        raise OrgTreeCycleError({"parent": [ValidationError(message, code=OrgTreeCycleError.code)]})
+
+
 class OrgUnit(ReferenceModel):
     """A node of the city's org tree, stored with a materialised path.
 
     ``path`` is the chain of zero-padded primary keys from the root, each
     followed by "/", so "all units below X" is one indexed prefix match.
+    The tree stays a tree: ``save()`` refuses to put a unit under itself or a
+    descendant (``OrgTreeCycleError``), deciding on paths read under row locks
+    in the same transaction as the path rewrite (ADR 0010).
     """
 
     class Kind(models.TextChoices):
@@ -106,24 +130,75 @@ class OrgUnit(ReferenceModel):
                 condition=models.Q(confirmed=True, status="confirmed")
                 | models.Q(confirmed=False, status__in=["unconfirmed", "mapped"]),
                 name="orgunit_status_matches_confirmed",
-            )
+            ),
+            # The database's own last line against the shortest cycle (a raw UPDATE);
+            # save() refuses every cycle, of any length, with a message.
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("pk")), name="orgunit_parent_is_not_itself"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
     def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        expected = (self.parent.path if self.parent_id else "") + f"{self.pk:06d}/"
-        if self.path != expected:
-            old, self.path = self.path, expected
-            if old:
-                # Moving a unit rewrites its path and every path below it in one statement.
-                OrgUnit.objects.filter(path__startswith=old).update(
-                    path=Concat(Value(expected), Substr("path", len(old) + 1))
-                )
-            else:
-                OrgUnit.objects.filter(pk=self.pk).update(path=expected)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "parent" not in update_fields:
+            super().save(*args, **kwargs)
+            return
+        using = kwargs.get("using") or router.db_for_write(OrgUnit, instance=self)
+        with transaction.atomic(using=using):
+            own_path, parent_path = self._lock_for_move(using)
+            super().save(*args, **kwargs)
+            expected = parent_path + f"{self.pk:06d}/"
+            if own_path != expected:
+                if own_path:
+                    # Moving a unit rewrites its path and every path below it in one statement.
+                    OrgUnit._base_manager.using(using).filter(path__startswith=own_path).update(
+                        path=Concat(Value(expected), Substr("path", len(own_path) + 1))
+                    )
+                else:
+                    OrgUnit._base_manager.using(using).filter(pk=self.pk).update(path=expected)
+            self.path = expected
+
+    def clean(self) -> None:
+        # The admin form calls this, so the error appears on the 上级单位 field;
+        # save() checks again under the locks, for code and for concurrent moves.
+        super().clean()
+        if self.pk and self.parent_id:
+            own_path = OrgUnit._base_manager.filter(pk=self.pk).values_list("path", flat=True)
+            parent = OrgUnit._base_manager.filter(pk=self.parent_id).values("name", "path")
+            if own_path and parent:
+                _cycle_error(self.name, own_path[0], parent[0]["name"], parent[0]["path"])
+
+    def _lock_for_move(self, using: str) -> tuple[str, str]:
+        """Lock what a move depends on and return (own path, new parent's path), fresh.
+
+        Locked: the unit's own ancestors (itself included) and the new parent's
+        ancestors (itself included). Two moves that could together make a cycle,
+        or that rewrite overlapping subtrees, always share one of these rows, so
+        the second waits for the first and then reads the paths the first wrote.
+        The rows are locked in primary-key order; if a concurrent move changed the
+        paths while we waited, the new ancestors are locked too and paths re-read.
+        On SQLite the IMMEDIATE transaction already serialises writers.
+        """
+        rows = OrgUnit._base_manager.using(using)
+        locked: set[int] = set()
+        while True:
+            own_path = ""
+            if self.pk is not None:
+                own_path = rows.filter(pk=self.pk).values_list("path", flat=True).first() or ""
+            parent_name, parent_path = "", ""
+            if self.parent_id is not None:
+                parent_name, parent_path = rows.values_list("name", "path").get(pk=self.parent_id)
+            wanted = _path_ids(own_path) | _path_ids(parent_path)
+            if wanted <= locked:
+                break
+            list(rows.select_for_update().filter(pk__in=wanted).order_by("pk").values_list("pk"))
+            locked |= wanted
+        if self.parent_id is not None:
+            _cycle_error(self.name, own_path, parent_name, parent_path)
+        return own_path, parent_path
 
     def is_within(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)
@@ -135,6 +210,8 @@ class OrgUnit(ReferenceModel):
 
 class UnitAlias(models.Model):
     """Another written form of a unit's name, e.g. 市发改委 for 市发展改革委."""
+
+    scope_exempt = "reference data, read with its unit"
 
     unit = models.ForeignKey(
         OrgUnit, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("单位")
@@ -178,6 +255,10 @@ class User(AbstractUser):
     One role per account keeps 三员分立 true by construction: a system admin
     account can never also be the audit admin.
     """
+
+    scope_exempt = (
+        "accounts are managed in the admin under 三员分立, never listed to business users"
+    )
 
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.ForeignKey(
@@ -233,6 +314,8 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored."""
 
+    scope_exempt = "read only by the security admin in the admin"
+
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
     )
@@ -259,6 +342,8 @@ class AuditChainHead(models.Model):
     triggers let its ``seq`` only grow, and only to a chained event's seq and hash.
     """
 
+    scope_exempt = "internal to core.audit"
+
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
@@ -275,6 +360,8 @@ class AuditEvent(models.Model):
     delete. ``hash`` covers the row's stored content and the previous row's
     hash, so ``qcity verify_audit`` can name the first row altered or removed.
     """
+
+    scope_exempt = "read only by the audit admin in the admin"
 
     seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     time = models.DateTimeField(_("时间"), db_index=True)
@@ -325,6 +412,8 @@ class AuditCheckpoint(models.Model):
     Append-only like the events.
     """
 
+    scope_exempt = "read only by the audit admin in the admin and by verify_audit"
+
     seq = models.BigIntegerField()
     hash = models.CharField(max_length=64)
     time = models.DateTimeField()
@@ -351,6 +440,8 @@ class AuditCheckpoint(models.Model):
 class CalendarYear(models.Model):
     """A year whose official holiday arrangement is known (国务院办公厅通知)."""
 
+    scope_exempt = "public reference data"
+
     year = models.PositiveIntegerField(_("年度"), unique=True)
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
@@ -365,6 +456,8 @@ class CalendarYear(models.Model):
 
 class CalendarDay(models.Model):
     """An exception to Monday–Friday: a holiday, or a make-up working day (调休上班)."""
+
+    scope_exempt = "public reference data"
 
     date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否工作日"))
@@ -390,6 +483,8 @@ class CalendarVersion(models.Model):
     the next writer, and the stamp tells the two calendars apart.
     """
 
+    scope_exempt = "internal to core.workdays"
+
     version = models.PositiveBigIntegerField(_("日历版本"), default=0)
     stamp = models.CharField(_("版本标记"), max_length=32, blank=True)
     changed_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
@@ -407,6 +502,8 @@ class CalendarVersion(models.Model):
 
 class DictionaryItem(ReferenceModel):
     """An entry of a reference dictionary (字典), keyed by dictionary type and code."""
+
+    scope_exempt = "public reference data"
 
     dictionary = models.CharField(_("字典"), max_length=50, db_index=True)
     code = models.CharField(_("代码"), max_length=50)

@@ -55,12 +55,13 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qcity.core import audit
 from qcity.core.models import Transition, User
-from qcity.core.scope import scoped
+from qcity.core.scope import get_for_write, scoped
 
 # --- errors ---------------------------------------------------------------------------------
 
@@ -263,23 +264,19 @@ class Workflow:
 
 
 def _lock_visible(workflow: Workflow, user: User | None, pk: Any) -> models.Model:
-    """The row, locked, if ``user`` may see it; otherwise NotFound (absent looks the same).
+    """The row, locked, if ``user`` may see it and change it.
 
-    Integrator: once scope v2 is merged, replace both queries with
-    ``obj, may_change = qcity.core.scope.get_for_write(user, manager.all(), pk=pk)``
-    (it locks without DISTINCT) and raise Forbidden when ``may_change`` is False.
+    May see is the data scope (NotFound otherwise: absent looks the same); may change
+    is the scope's write rule (Forbidden otherwise). The step's own actor rule is
+    checked by the caller on the locked row.
     """
-    manager = workflow.model._default_manager
     try:
-        visible = scoped(user, manager.filter(pk=pk)).exists()
-    except (ValueError, TypeError, ValidationError):
-        visible = False  # a malformed key is just another absent object
-    if not visible:
-        raise NotFound
-    try:
-        return manager.select_for_update().get(pk=pk)
-    except workflow.model.DoesNotExist:
+        obj, may_change = get_for_write(user, workflow.model._default_manager.all(), pk=pk)
+    except Http404:
         raise NotFound from None
+    if not may_change:
+        raise Forbidden
+    return obj
 
 
 def take(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from qcity.core.models import OrgUnit
@@ -36,10 +36,18 @@ class Plan(models.Model):
 
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The owning unit sees the plan; so does every unit responsible for one of its measures.
-        return Q(owner_unit__in=units) | Q(
-            measures__responsibilities__org_unit__in=units, measures__withdrawn=False
+        # The owning unit sees the plan; so does every unit responsible for one of its
+        # measures. Exists(), not a join: a join would repeat the plan once per measure.
+        return Q(owner_unit__in=units) | Exists(
+            Responsibility.objects.filter(
+                measure__plan=OuterRef("pk"), measure__withdrawn=False, org_unit__in=units
+            )
         )
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # Being responsible for one measure lets a unit read the plan, not change it.
+        return Q(owner_unit__in=units)
 
 
 class Chapter(models.Model):
@@ -57,6 +65,15 @@ class Chapter(models.Model):
 
     def __str__(self) -> str:
         return self.heading
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # A chapter heading is part of the plan text: visible with its plan.
+        return Q(plan__in=Plan.objects.filter(Plan.scope_q(units)))
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return Q(plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
 
 
 class Measure(models.Model):
@@ -90,13 +107,23 @@ class Measure(models.Model):
 
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(plan__owner_unit__in=units) | Q(responsibilities__org_unit__in=units)
+        # The plan's owner and every responsible unit see (and report on) the measure.
+        return Q(plan__owner_unit__in=units) | Exists(
+            Responsibility.objects.filter(measure=OuterRef("pk"), org_unit__in=units)
+        )
 
 
 class Responsibility(models.Model):
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="responsibilities")
+    # Indexed through Meta.indexes (and the (measure, order) constraint), not one column each.
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, related_name="responsibilities", db_index=False
+    )
     org_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="responsibilities", verbose_name=_("单位")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="responsibilities",
+        verbose_name=_("单位"),
+        db_index=False,
     )
     written_name = models.CharField(_("原文写法"), max_length=100)
     is_lead = models.BooleanField(_("牵头"), default=False)
@@ -109,9 +136,26 @@ class Responsibility(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["measure", "order"], name="responsibility_order_unique")
         ]
+        indexes = [
+            # Data scope, both ways round and index-only: "the measures of these units"
+            # (PostgreSQL's hashed semi-join for a list) and "is this measure one of
+            # theirs" (the per-row EXISTS probe, and a single object's lookup).
+            models.Index(fields=["org_unit", "measure"], name="responsibility_unit_measure"),
+            models.Index(fields=["measure", "org_unit"], name="responsibility_measure_unit"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure.number} {self.written_name}"
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # Who is responsible for a measure is visible with the measure.
+        return Q(measure__in=Measure.objects.filter(Measure.scope_q(units)))
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # The division of labour is the plan owner's decision, not the responsible unit's.
+        return Q(measure__plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
 
 
 class Target(models.Model):
@@ -162,5 +206,13 @@ class Target(models.Model):
         # A plan-wide goal is visible with its plan, a measure's target with its measure:
         # restate neither rule here, reuse them.
         return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_q(units))) | Q(
+            measure__in=Measure.objects.filter(Measure.scope_q(units))
+        )
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # The same composition with the write rules (a measure's is its read rule): a
+        # liaison sees the plan-wide goals but changes only its own measures' targets.
+        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Q(
             measure__in=Measure.objects.filter(Measure.scope_q(units))
         )

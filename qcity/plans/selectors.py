@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from qcity.core.models import OrgUnit, User
 from qcity.core.scope import get_scoped_or_404, scoped
@@ -36,11 +36,10 @@ def my_measures(user: User) -> QuerySet[Measure]:
     """Measures my unit (or a unit below it) is responsible for, within my scope."""
     if user.unit is None:
         return Measure.objects.none()
-    return (
-        visible_measures(user)
-        .filter(responsibilities__org_unit__path__startswith=user.unit.path)
-        .distinct()
+    mine = Responsibility.objects.filter(
+        measure=OuterRef("pk"), org_unit__path__startswith=user.unit.path
     )
+    return visible_measures(user).filter(Exists(mine))
 
 
 def get_measure(user: User, pk: int) -> Measure:
@@ -67,13 +66,11 @@ def chapters_with_measures(user: User, plan: Plan) -> list[tuple[Chapter, list[M
 def search_measures(user: User, plan: Plan | None, query: str) -> QuerySet[Measure]:
     qs = visible_measures(user, plan)
     for word in query.split()[:5]:
-        qs = qs.filter(
-            Q(title__icontains=word)
-            | Q(text__icontains=word)
-            | Q(responsibilities__written_name__icontains=word)
-            | Q(responsibilities__org_unit__name__icontains=word)
+        named = Responsibility.objects.filter(measure=OuterRef("pk")).filter(
+            Q(written_name__icontains=word) | Q(org_unit__name__icontains=word)
         )
-    return qs.distinct()
+        qs = qs.filter(Q(title__icontains=word) | Q(text__icontains=word) | Exists(named))
+    return qs
 
 
 def responsibility_matrix(

@@ -25,6 +25,9 @@ EXPECTED = {
     "sysadmin": set(),
     "secadmin": set(),
     "auditadmin": set(),
+    "inspector": set(),
+    "lab": measures_of("铁岭检验检测中心"),
+    "enterprise": set(),
 }
 
 
@@ -45,6 +48,7 @@ def _measure_numbers_in(html: str, plan) -> set[int]:
 def test_the_expectations_are_not_trivial():
     assert EXPECTED["nongye"] == {5, 7, 8, 15, 24}
     assert EXPECTED["gongxin"] and EXPECTED["gongxin"] != EXPECTED["nongye"]
+    assert len(EXPECTED["lab"]) == 5
 
 
 @pytest.mark.parametrize("persona", EXPECTED)
@@ -136,7 +140,7 @@ def test_org_units_in_the_api_follow_the_scope(client, world, persona):
     names = {u["name"] for u in items}
     if persona == "coordinator":
         assert "开原市" in names and "市农业农村局" in names
-    elif persona in ("nongye", "gongxin"):
+    elif persona in ("nongye", "gongxin", "lab"):
         assert names == {user.unit.name}
     elif persona in ("kaiyuan", "xifeng"):
         assert user.unit.name in names and "市农业农村局" not in names
@@ -259,3 +263,27 @@ def test_every_export_is_audited(client, world):
         "plan.my_measures",
     ]
     assert all(e.details["rows"] for e in events)
+
+
+def test_a_county_officer_sees_what_a_unit_below_it_is_responsible_for(client, world):
+    from qcity.core.models import OrgUnit
+    from qcity.plans.models import Responsibility
+
+    plan, users = world
+    station = OrgUnit.objects.get(name="开原市城区市场监督管理所")
+    measure = Measure.objects.get(plan=plan, number=8)
+    Responsibility.objects.create(
+        measure=measure, org_unit=station, written_name=station.name, order=99
+    )
+    for persona, sees in (("kaiyuan", True), ("xifeng", False), ("inspector", False)):
+        c = _client(client, users[persona])
+        listed = {m["number"] for m in c.get("/api/v1/measures", {"limit": 100}).json()["items"]}
+        assert listed == ({8} if sees else set()), persona
+        page = c.get(f"/plans/{plan.pk}/measures/{measure.pk}/")
+        assert page.status_code == (200 if sees else 404), persona
+        assert c.get(f"/plans/{plan.pk}/").status_code == (200 if sees else 404), persona
+    # The county's "my tasks" counts what its station does; the liaison's view is unchanged.
+    mine = _client(client, users["kaiyuan"]).get("/plans/mine/").content.decode()
+    assert _measure_numbers_in(mine, plan) == {8}
+    listed = _client(client, users["nongye"]).get("/api/v1/measures", {"limit": 100}).json()
+    assert {m["number"] for m in listed["items"]} == EXPECTED["nongye"]

@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0005_calendar_versions'),
+        ('core', '0006_scope_indexes'),
     ]
 
     operations = [
