@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from qcity.core.models import User
 from qcity.core.services import resolve_unit_name
 from qcity.plans.parser import PlanParseError, parse_plan_file
-from qcity.plans.services import import_plan
+from qcity.plans.services import PlanImportError, import_plan
 
 
 class Command(BaseCommand):
@@ -39,14 +39,17 @@ class Command(BaseCommand):
                 raise CommandError(f"找不到用户“{by}”", returncode=2)
         for problem in parsed.problems:
             self.stderr.write(f"警告：{problem}")
-        report = import_plan(
-            parsed,
-            by=actor,
-            owner_unit=owner,
-            source_name=Path(file).name,
-            source_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
-            dry_run=dry_run,
-        )
+        try:
+            report = import_plan(
+                parsed,
+                by=actor,
+                owner_unit=owner,
+                source_name=Path(file).name,
+                source_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
+                dry_run=dry_run,
+            )
+        except PlanImportError as exc:
+            raise CommandError(str(exc), returncode=2) from None
         prefix = "（演练，未保存）" if dry_run else ""
         if not report.changes:
             self.stdout.write(f"{prefix}没有变化：{parsed.title}")
