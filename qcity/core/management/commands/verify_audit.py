@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from qcity.core.audit import verify_chain
+from qcity.core.management.base import QcityCommand
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "校验审计日志哈希链，指出第一条被篡改或删除的记录"
 
     def handle(self, *args, **options) -> None:
