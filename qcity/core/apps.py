@@ -7,4 +7,5 @@ class CoreConfig(AppConfig):
     verbose_name = "基础平台"
 
     def ready(self) -> None:
+        from qcity import deploy  # noqa: F401  (registers the production start-up check)
         from qcity.core import signals  # noqa: F401  (connects auth audit receivers)
