@@ -36,6 +36,8 @@ def read_plan_text(path: str | os.PathLike[str]) -> str:
     name = p.name
     if p.is_dir():
         raise PlanParseError("not_a_file", f"这是一个目录，不是文件：{p}")
+    if p.exists() and not p.is_file():  # a device such as /dev/zero, a pipe, a socket
+        raise PlanParseError("not_a_file", f"这不是普通文件（设备或管道等）：{p}")
     if not p.is_file():
         raise PlanParseError("file_not_found", f"文件不存在：{p}")
     limits.check_file_size(p.stat().st_size, name)
