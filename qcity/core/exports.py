@@ -16,9 +16,11 @@ with a message that suggests a filter, never silently truncated.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 import tempfile
+import weakref
 from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
 from typing import IO, Any
@@ -32,6 +34,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -116,19 +119,40 @@ def safe_cell(
     the text exactly as it was written.
     """
     cell = WriteOnlyCell(ws)
+    quote = False
     if isinstance(value, str):
         text = clean_text(value)
         cell.value = text
         cell.data_type = "s"  # openpyxl would make "=…" a formula and "#REF!" an error
-        if is_formula_like(text):
-            cell.quotePrefix = True
+        quote = is_formula_like(text)
     else:
         cell.value = value
-    if font is not None:
-        cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
+    if font is not None or alignment is not None or quote:
+        cell._style = copy.copy(_style_for(ws, font, alignment, quote))
     return cell
+
+
+# Registering a style with the workbook hashes it each time (a third of an export's time),
+# so each combination is registered once per workbook and its style array copied.
+_STYLES: weakref.WeakKeyDictionary[Workbook, dict[tuple, tuple]] = weakref.WeakKeyDictionary()
+
+
+def _style_for(
+    ws: WriteOnlyWorksheet, font: Font | None, alignment: Alignment | None, quote: bool
+) -> StyleArray:
+    styles = _STYLES.setdefault(ws.parent, {})
+    key = (id(font), id(alignment), quote)  # hashing the style objects is the slow part
+    if key not in styles:
+        prototype = WriteOnlyCell(ws)
+        if font is not None:
+            prototype.font = font
+        if alignment is not None:
+            prototype.alignment = alignment
+        if quote:
+            prototype.quotePrefix = True
+        # Keep font and alignment alive with the entry, so their ids cannot be reused.
+        styles[key] = (font, alignment, prototype._style)
+    return styles[key][2]
 
 
 def export_max_rows() -> int:
