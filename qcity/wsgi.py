@@ -13,7 +13,7 @@ django.setup(set_prefix=False)
 def _refuse_if_not_ready() -> None:
     from qcity.deploy import startup_problems
 
-    problems = startup_problems()
+    problems = startup_problems(database=True)
     if problems:
         # One line, no traceback. Exit status 3 is gunicorn's "worker failed to boot",
         # which stops the server rather than restarting the worker in a loop.
@@ -22,5 +22,5 @@ def _refuse_if_not_ready() -> None:
         raise SystemExit(3)
 
 
-_refuse_if_not_ready()  # before WhiteNoise looks for the missing directory
+_refuse_if_not_ready()  # before WhiteNoise looks for a missing directory
 application = get_wsgi_application()

@@ -1,4 +1,4 @@
-"""Production start-up: refuses in one line without collected static files, serves with them.
+"""Production start-up: refuses in one line without collected static files or migrations.
 
 Each case runs in a fresh process with production settings and its own
 QCITY_VAR_DIR, as a deployment would; nothing here touches the test database.
@@ -55,11 +55,27 @@ def _run(var_dir: Path, *args: str, timeout: int = 120) -> subprocess.CompletedP
     )
 
 
+def _qcity(var_dir: Path, *args: str) -> None:
+    result = _run(var_dir, sys.executable, "-m", "qcity.cli", *args)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory) -> Path:
+    """Static files collected, database (SQLite under the var dir) not migrated."""
     var_dir = tmp_path_factory.mktemp("var")
-    result = _run(var_dir, sys.executable, "-m", "qcity.cli", "collectstatic", "--noinput")
-    assert result.returncode == 0, result.stderr
+    _qcity(var_dir, "collectstatic", "--noinput")
+    return var_dir
+
+
+@pytest.fixture(scope="module")
+def released(collected, tmp_path_factory) -> Path:
+    """Collected and migrated: what `make release` leaves behind."""
+    import shutil
+
+    var_dir = tmp_path_factory.mktemp("released") / "var"
+    shutil.copytree(collected, var_dir)
+    _qcity(var_dir, "migrate", "--noinput")
     return var_dir
 
 
@@ -87,8 +103,32 @@ def test_gunicorn_stops_with_the_reason_instead_of_serving_500s(tmp_path):
     assert "qcity 无法启动：静态文件未收集" in result.stderr
 
 
-def test_after_collectstatic_the_pages_are_served(collected):
-    result = _run(collected, sys.executable, "-c", SERVE_LOGIN_PAGE)
+def test_without_migrations_the_wsgi_start_up_refuses_in_one_line(collected):
+    result = _run(collected, sys.executable, "-c", "import qcity.wsgi")
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "个迁移未执行：请先运行 qcity migrate --noinput" in lines[0]
+
+
+def test_an_unreachable_database_is_named_at_start_up(collected):
+    env = _production(collected)
+    env["DATABASE_URL"] = "postgres://nobody:x@127.0.0.1:1/none"
+    result = subprocess.run(
+        [sys.executable, "-c", "import qcity.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert result.returncode == 3
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "数据库无法连接" in result.stderr and "DATABASE_URL" in result.stderr
+
+
+def test_after_a_release_the_pages_are_served(released):
+    result = _run(released, sys.executable, "-c", SERVE_LOGIN_PAGE)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["200", "OK", "True"]
 
@@ -100,12 +140,12 @@ def test_after_collectstatic_the_deploy_check_passes(collected):
     assert result.returncode == 0, result.stderr + result.stdout
 
 
-def test_a_stale_collection_is_refused_too(collected, tmp_path):
+def test_a_stale_collection_is_refused_too(released, tmp_path):
     import json
     import shutil
 
     stale = tmp_path / "var"
-    shutil.copytree(collected, stale)
+    shutil.copytree(released, stale)
     manifest = stale / "static" / "staticfiles.json"
     data = json.loads(manifest.read_text())
     del data["paths"]["qcity/app.css"]
