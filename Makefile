@@ -6,7 +6,7 @@ QCITY := $(BIN)/qcity
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint bench migrate defaults messages clean system-deps system-deps-run
+.PHONY: install run test test-fast lint bench migrate defaults messages release clean system-deps system-deps-run
 
 $(BIN)/python: | system-deps-run
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check qcity tests benchmarks
 	$(BIN)/ruff format --check qcity tests benchmarks
+
+# A production release, with the service's environment loaded (README, "Production").
+release: install messages
+	$(QCITY) migrate --noinput
+	$(QCITY) collectstatic --noinput
+	$(QCITY) check --deploy
 
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH)

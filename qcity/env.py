@@ -43,7 +43,9 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperSetting(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     value = _raw(name)
     if value is None:
         return default
@@ -53,6 +55,8 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise ImproperSetting(f"{name} must be an integer; got {value!r}") from None
     if minimum is not None and number < minimum:
         raise ImproperSetting(f"{name} must be at least {minimum}; got {number}")
+    if maximum is not None and number > maximum:
+        raise ImproperSetting(f"{name} must be at most {maximum}; got {number}")
     return number
 
 

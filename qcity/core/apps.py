@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate, pre_migrate
 
+        from qcity import deploy  # noqa: F401  (registers the production start-up check)
         from qcity.core import checks, signals  # noqa: F401  (registers checks, connects receivers)
 
         pre_migrate.connect(_lift_audit_guards, sender=self)

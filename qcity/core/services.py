@@ -148,9 +148,15 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# Ten years: beyond it a token is a password nobody rotates (and the date arithmetic overflows).
+MAX_TOKEN_DAYS = 3650
+
+
 @transaction.atomic
 def issue_api_token(user: User, *, name: str, by: User, days: int | None = None) -> str:
     """Create a token and return its only clear-text copy."""
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise ValueError(f"有效天数须为 1 到 {MAX_TOKEN_DAYS} 之间的整数")
     raw = "qc_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

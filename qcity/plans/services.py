@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils import translation
 
 from qcity.core import audit
 from qcity.core.models import OrgUnit, User
 from qcity.core.services import create_unconfirmed_unit, resolve_unit_name
 from qcity.plans.models import Chapter, Measure, Plan, Responsibility, Target
-from qcity.plans.parser import ParsedPlan
+from qcity.plans.parser import ParsedMeasure, ParsedPlan, ParsedTarget
+
+
+class PlanImportError(Exception):
+    """A parsed plan the database cannot store as it is; nothing has been written.
+
+    ``code`` is stable (``too_long``, ``out_of_range``, ``invalid_character``);
+    ``message`` is one line of Chinese naming the item, the field and the limit.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass
@@ -52,7 +71,11 @@ def import_plan(
 
     With ``dry_run`` all of this runs in a real transaction that is rolled
     back, so the report is exactly what a real run would do.
+
+    Raises ``PlanImportError`` before any write (dry run or not) when a value
+    does not fit its column: SQLite would store it, PostgreSQL would fail.
     """
+    check_storable(parsed, source_name=source_name, source_sha256=source_sha256)
     report = ImportReport(plan_id=None, created=False, dry_run=dry_run)
     try:
         with transaction.atomic():
@@ -83,11 +106,7 @@ def _apply(
     plan = Plan.objects.select_for_update().filter(issuer=parsed.issuer, title=parsed.title).first()
     if plan is None:
         plan = Plan.objects.create(
-            title=parsed.title,
-            issuer=parsed.issuer,
-            owner_unit=owner_unit,
-            source_name=source_name,
-            source_sha256=source_sha256,
+            owner_unit=owner_unit, **_plan_fields(parsed, source_name, source_sha256)
         )
         report.created = True
         report.changes.append(f"新建方案：{parsed.title}")
@@ -151,10 +170,7 @@ def _sync_measures(
             seq += 1
             fields = {
                 "chapter": chapters[chapter.number],
-                "number": parsed_measure.number,
-                "title": parsed_measure.title,
-                "text": parsed_measure.text,
-                "units_text": parsed_measure.units_text,
+                **_measure_fields(parsed_measure),
                 "withdrawn": False,
             }
             measure, changed = _upsert(Measure, existing.get(seq), plan=plan, seq=seq, **fields)
@@ -235,13 +251,7 @@ def _sync_targets(
     for seq, target in enumerate(parsed.targets, start=1):
         fields = {
             "measure": measure_for(target.sentence, target.measure_number),
-            "indicator_name": target.indicator,
-            "text": target.text,
-            "sentence": target.sentence,
-            "value": Decimal(str(target.value)),
-            "unit": target.unit,
-            "comparator": target.comparator,
-            "year": target.year,
+            **_target_fields(target),
             "withdrawn": False,
         }
         _, changed = _upsert(Target, existing.get(seq), plan=plan, seq=seq, **fields)
@@ -276,3 +286,100 @@ def _withdraw(stale_rows):
         row.withdrawn = True
         row.save(update_fields=["withdrawn"])
     return rows
+
+
+# What each parsed item becomes in the database. The writes above and
+# check_storable below both use these, so the check cannot drift from the import.
+
+
+def _plan_fields(parsed: ParsedPlan, source_name: str, source_sha256: str) -> dict[str, Any]:
+    return {
+        "title": parsed.title,
+        "issuer": parsed.issuer,
+        "source_name": source_name,
+        "source_sha256": source_sha256,
+    }
+
+
+def _measure_fields(measure: ParsedMeasure) -> dict[str, Any]:
+    return {
+        "number": measure.number,
+        "title": measure.title,
+        "text": measure.text,
+        "units_text": measure.units_text,
+    }
+
+
+def _target_fields(target: ParsedTarget) -> dict[str, Any]:
+    return {
+        "indicator_name": target.indicator,
+        "text": target.text,
+        "sentence": target.sentence,
+        "value": Decimal(str(target.value)),
+        "unit": target.unit,
+        "comparator": target.comparator,
+        "year": target.year,
+    }
+
+
+def check_storable(parsed: ParsedPlan, *, source_name: str = "", source_sha256: str = "") -> None:
+    """Refuse, before any write, a value its column cannot hold, on every database alike.
+
+    Every value the import would write is checked against its model field:
+    text against ``max_length`` and for NUL (PostgreSQL refuses both; SQLite
+    stores them silently), integers against the portable integer ranges,
+    decimals against their digits. The first problem is raised as a
+    ``PlanImportError`` naming the item, the field and the limit.
+    """
+    with translation.override("zh-hans"):
+        _check_fields(Plan, _plan_fields(parsed, source_name, source_sha256), "方案")
+        seq = 0
+        for chapter in parsed.chapters:
+            where = f"第 {chapter.number} 章"
+            _check_fields(Chapter, {"number": chapter.number, "heading": chapter.heading}, where)
+            for measure in chapter.measures:
+                seq += 1
+                where = f"第 {measure.number} 项举措"
+                _check_fields(Measure, {"seq": seq, **_measure_fields(measure)}, where)
+                for name in measure.responsible_units:
+                    # The written name is stored as is, and as the name of an unconfirmed unit.
+                    for model, field in ((Responsibility, "written_name"), (OrgUnit, "name")):
+                        _check_value(model, field, name, where, label="责任单位名称")
+        for seq, target in enumerate(parsed.targets, start=1):
+            _check_fields(Target, {"seq": seq, **_target_fields(target)}, f"第 {seq} 个目标")
+
+
+def _check_fields(model: type[models.Model], fields: dict[str, Any], where: str) -> None:
+    for name, value in fields.items():
+        _check_value(model, name, value, where)
+
+
+def _check_value(
+    model: type[models.Model], name: str, value: Any, where: str, *, label: str = ""
+) -> None:
+    field = model._meta.get_field(name)
+    label = label or str(field.verbose_name)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise PlanImportError(
+                "invalid_character", f"{where}的{label}含有无法保存的空字符（NUL）"
+            )
+        limit = getattr(field, "max_length", None)
+        if limit and len(value) > limit:
+            raise PlanImportError(
+                "too_long", f"{where}的{label}超过 {limit} 字（实际 {len(value)} 字）"
+            )
+    elif isinstance(field, models.IntegerField) and value is not None:
+        # Django's portable ranges (PostgreSQL's), so SQLite refuses exactly what PostgreSQL would.
+        low, high = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
+        if not low <= value <= high:
+            raise PlanImportError(
+                "out_of_range", f"{where}的{label}超出范围（{value}，应在 {low} 到 {high} 之间）"
+            )
+    elif isinstance(field, models.DecimalField) and value is not None:
+        whole_digits = field.max_digits - field.decimal_places
+        if not value.is_finite() or abs(value) >= Decimal(10) ** whole_digits:
+            raise PlanImportError(
+                "out_of_range",
+                f"{where}的{label}超出范围（{value}，整数部分最多 {whole_digits} 位）",
+            )

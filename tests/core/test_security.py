@@ -137,17 +137,21 @@ def test_it_rejects_a_malformed_boolean_setting():
     assert "DEBUG must be one of" in result.stderr
 
 
-def test_it_passes_the_deploy_check_with_production_settings():
-    result = _run_settings_check(
-        {
-            "QCITY_ENV": "production",
-            "ALLOWED_HOSTS": "qcity.example",
-            "SECRET_KEY": "k" * 20 + "Zx9#Qv2!Lm7@Rt4$Wb8%Yn3^Hc6&Jd1*Pf5(Ge0)" + "s" * 10,
-        },
-        "--deploy",
-        "--fail-level",
-        "WARNING",
+def test_it_passes_the_deploy_check_with_production_settings(tmp_path):
+    env = {
+        "QCITY_ENV": "production",
+        "ALLOWED_HOSTS": "qcity.example",
+        "SECRET_KEY": "k" * 20 + "Zx9#Qv2!Lm7@Rt4$Wb8%Yn3^Hc6&Jd1*Pf5(Ge0)" + "s" * 10,
+        "QCITY_VAR_DIR": str(tmp_path),  # production needs collected static files (qcity.E001)
+    }
+    subprocess.run(
+        [sys.executable, "-m", "qcity.cli", "collectstatic", "--noinput"],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=True,
+        timeout=300,
     )
+    result = _run_settings_check(env, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout
 
 

@@ -22,6 +22,7 @@ depends on one document's exact numbering):
 Modules (each imports only those listed above it, so there are no cycles):
 
 - ``model``: the Parsed* dataclasses, PlanParseError, plan_to_dict.
+- ``limits``: file size, unpacked size, paragraphs, text length, PDF pages.
 - ``outline``: markers, Chinese numerals, the outline tree, section kinds (step 3–4).
 - ``lines``: clean lines, portal cruft, title, issuer, the annex boundary (step 2).
 - ``units``: 责任单位 clauses and unit names.
@@ -46,7 +47,7 @@ from qcity.plans.parser.model import (
     PlanParseError,
     plan_to_dict,
 )
-from qcity.plans.parser.reading import read_plan_text
+from qcity.plans.parser.reading import read_plan_bytes, read_plan_text
 
 __all__ = [
     "ParsedChapter",
@@ -57,5 +58,6 @@ __all__ = [
     "parse_plan_file",
     "parse_plan_text",
     "plan_to_dict",
+    "read_plan_bytes",
     "read_plan_text",
 ]

@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+from qcity.plans.parser import limits
 from qcity.plans.parser.annex import _TaskTable
 from qcity.plans.parser.lines import _clean_lines, _find_issuer, _split_preamble
 from qcity.plans.parser.model import ParsedChapter, ParsedMeasure, ParsedPlan, PlanParseError
@@ -27,7 +28,8 @@ from qcity.plans.parser.units import _dedupe, _find_clause, _parse_units
 
 
 def parse_plan_text(text: str) -> ParsedPlan:
-    """Parse a plan's text; raises PlanParseError("empty_file" / "no_measures")."""
+    """Parse a plan's text; raises PlanParseError("empty_file" / "no_measures" / a limit)."""
+    limits.check_text(text or "")  # text may come without a file (a form, the API)
     lines, cruft = _clean_lines(text or "")
     if not lines:
         raise PlanParseError("empty_file", "文本为空，没有可解析的内容")

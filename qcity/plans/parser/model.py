@@ -13,7 +13,8 @@ class PlanParseError(Exception):
     """A document that cannot be read as a plan; ``code`` is stable, ``message`` is for people."""
 
     code: str  # empty_file, binary_file, pdf_no_text, unsupported_format, undecodable_text,
-    # corrupt_file, no_measures, file_not_found, not_a_file
+    # corrupt_file, no_measures, file_not_found, not_a_file, too_large, zip_bomb,
+    # too_many_paragraphs, too_complex, too_many_pages (see limits)
     message: str  # one line of 简体中文 naming the problem (and the file)
 
     def __init__(self, code: str, message: str) -> None:

@@ -16,6 +16,7 @@ import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
+from qcity.plans.parser import limits
 from qcity.plans.parser.model import PlanParseError
 from qcity.plans.parser.outline import _int_to_cn, _marker
 from qcity.plans.parser.units import _UNIT_LINE_RE
@@ -29,34 +30,52 @@ def read_plan_text(path: str | os.PathLike[str]) -> str:
 
     The format is decided by the bytes, because files arrive renamed (a .docx
     saved as .txt, a GBK text saved as .doc) more often than one would like.
+    The size is checked before reading (``limits``).
     """
     p = Path(path)
     name = p.name
     if p.is_dir():
         raise PlanParseError("not_a_file", f"这是一个目录，不是文件：{p}")
+    if p.exists() and not p.is_file():  # a device such as /dev/zero, a pipe, a socket
+        raise PlanParseError("not_a_file", f"这不是普通文件（设备或管道等）：{p}")
     if not p.is_file():
         raise PlanParseError("file_not_found", f"文件不存在：{p}")
-    data = p.read_bytes()
+    limits.check_file_size(p.stat().st_size, name)
+    with p.open("rb") as handle:
+        data = handle.read(limits.MAX_FILE_BYTES + 1)  # the file may grow after stat()
+    return read_plan_bytes(data, name)
+
+
+def read_plan_bytes(data: bytes, name: str) -> str:
+    """The text of a plan file already in memory (an upload); same formats and limits."""
+    limits.check_file_size(len(data), name)
     if not data.strip():
         raise PlanParseError("empty_file", f"文件为空：{name}")
     if data.startswith(b"%PDF-"):
-        return _read_pdf(data, name)
-    if data.startswith(b"PK\x03\x04"):
-        return _read_docx(data, name)
-    if data.startswith(_OLE2_MAGIC):
+        text = _read_pdf(data, name)
+    elif data.startswith(b"PK\x03\x04"):
+        text = _read_docx(data, name)
+    elif data.startswith(_OLE2_MAGIC):
         raise PlanParseError(
             "unsupported_format", f"不支持旧版Office格式（.doc/.wps），请另存为.docx或PDF：{name}"
         )
-    if data.lstrip().startswith(b"{\\rtf"):
+    elif data.lstrip().startswith(b"{\\rtf"):
         raise PlanParseError("unsupported_format", f"不支持RTF格式，请另存为.docx或PDF：{name}")
-    if data.startswith(_IMAGE_MAGIC):
+    elif data.startswith(_IMAGE_MAGIC):
         raise PlanParseError("binary_file", f"文件是图片或其他二进制文件，不是文本：{name}")
-    text = _decode_text(data, name)
-    if re.match(r"\s*<(?:!doctype\s+html|html|body|div|p)\b", text, re.IGNORECASE):
-        text = _html_to_text(text)
+    else:
+        text = _decode_text(data, name)
+        if re.match(r"\s*<(?:!doctype\s+html|html|body|div|p)\b", text, re.IGNORECASE):
+            text = _html_to_text(text)
+    # PDF text layers and UTF-16 files can carry NUL, which PostgreSQL cannot store.
+    text = text.replace("\x00", "")
     if not text.strip():
         raise PlanParseError("empty_file", f"文件为空：{name}")
+    limits.check_text(text, name)
     return text
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")  # C0 controls other than \t\n\v\f\r
 
 
 def _decode_text(data: bytes, name: str) -> str:
@@ -77,7 +96,7 @@ def _decode_text(data: bytes, name: str) -> str:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+        controls = len(_CONTROL_RE.findall(text))
         if controls > max(2, len(text) // 100):
             raise PlanParseError("binary_file", f"文件是二进制文件，不是文本：{name}")
         return text
@@ -93,7 +112,14 @@ def _read_pdf(data: bytes, name: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise PlanParseError("unsupported_format", f"PDF已加密，无法读取：{name}")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        limits.check_pdf_pages(len(reader.pages), name)
+        pages: list[str] = []
+        chars = 0
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > limits.MAX_TEXT_CHARS:  # stop extracting, not just refuse afterwards
+                limits.check_text("".join(pages), name)
     except PlanParseError:
         raise
     except Exception:  # pypdf raises many exception types for damaged files
@@ -138,11 +164,9 @@ def _bracket_depth(text: str) -> int:
 
 
 def _read_docx(data: bytes, name: str) -> str:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            is_docx = "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
-        raise PlanParseError("binary_file", f"文件已损坏或是二进制文件：{name}") from None
+    limits.check_zip(data, name)  # before python-docx inflates and parses anything
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        is_docx = "word/document.xml" in archive.namelist()
     if not is_docx:
         raise PlanParseError("binary_file", f"文件是压缩包或其他二进制文件，不是Word文档：{name}")
     try:

@@ -6,14 +6,15 @@ missing or unusable, exit 1 when the chain is already broken (it is never signed
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from qcity.core.audit import ChainBroken, ChainHeadMissing, checkpoint
 from qcity.core.auditkeys import KeyProblem
+from qcity.core.management.base import QcityCommand
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "为审计链当前末端生成签名检查点（密钥保存在数据库之外）"
 
     def handle(self, *args, **options) -> None:

@@ -6,12 +6,13 @@ import base64
 import os
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from qcity.core import auditkeys
+from qcity.core.management.base import QcityCommand
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "生成审计检查点签名密钥（Ed25519，文件权限 0600），并打印验证公钥"
 
     def add_arguments(self, parser) -> None:

@@ -9,27 +9,37 @@ is read from a file or prompted for, never taken from the command line.
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
 from qcity.core import audit
-from qcity.core.models import ADMIN_ROLES, Role, User
+from qcity.core.management.base import QcityCommand, text_file, text_for
+from qcity.core.models import ADMIN_ROLES, OrgUnit, Role, User
 from qcity.core.services import resolve_unit_name
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "创建系统管理员、安全管理员或审计管理员账户（三员分立）"
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("username")
+        parser.add_argument("username", type=text_for(User, "username"))
         parser.add_argument("--role", required=True, choices=sorted(ADMIN_ROLES))
-        parser.add_argument("--unit", required=True, help="所属单位名称，如：市市场监管局")
-        parser.add_argument("--full-name", default="")
-        parser.add_argument("--password-file", help="从文件读取初始密码（否则交互输入）")
+        parser.add_argument(
+            "--unit",
+            required=True,
+            type=text_for(OrgUnit, "name"),
+            help="所属单位名称，如：市市场监管局",
+        )
+        parser.add_argument("--full-name", default="", type=text_for(User, "full_name"))
+        parser.add_argument(
+            "--password-file",
+            type=text_file(),
+            dest="password_text",
+            help="从文件读取初始密码（否则交互输入）",
+        )
 
     def handle(
         self,
@@ -38,7 +48,7 @@ class Command(BaseCommand):
         role: str,
         unit: str,
         full_name: str,
-        password_file: str | None,
+        password_text: str | None,
         **options,
     ) -> None:
         if User.objects.filter(username=username).exists():
@@ -46,8 +56,8 @@ class Command(BaseCommand):
         org_unit = resolve_unit_name(unit)
         if org_unit is None or not org_unit.confirmed or org_unit.disabled_on is not None:
             raise CommandError(f"找不到有效单位“{unit}”", returncode=2)
-        if password_file:
-            password = Path(password_file).read_text(encoding="utf-8").strip()
+        if password_text is not None:
+            password = password_text.strip()
         else:
             password = getpass.getpass("初始密码：")
             if password != getpass.getpass("再次输入："):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from qcity.core import audit, services
+from qcity.core.management.base import QcityCommand
 from qcity.core.models import CalendarYear
 from qcity.core.workdays import load_chinese_calendar
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "把 chinese-calendar 的节假日数据复制到可编辑的节假日表（可重复执行，不覆盖手工修改）"
 
     def handle(self, *args, **options) -> None:

@@ -10,16 +10,16 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 
 from qcity.core.demo import create_demo_users
+from qcity.core.management.base import QcityCommand
 
 SEED_PLAN = (
     Path(__file__).resolve().parents[3] / "plans" / "data" / "tieling-quality-city-plan-2023.txt"
 )
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "加载默认数据：组织机构、节假日、铁岭市实施方案，以及（非生产环境）演示用户"
 
     def handle(self, *args, **options) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from qcity.core import audit, orgdata
+from qcity.core.management.base import QcityCommand
 from qcity.core.models import OrgUnit, UnitAlias
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "加载铁岭市组织机构（可重复执行）"
 
     @transaction.atomic

@@ -7,13 +7,14 @@ with it): without a key that verifies, no chain is ever reported as verified.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from qcity.core.audit import verify
 from qcity.core.auditkeys import KeyProblem
+from qcity.core.management.base import QcityCommand
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "校验审计日志哈希链与签名检查点，指出第一条被篡改或删除的记录"
 
     def handle(self, *args, **options) -> None:

@@ -5,24 +5,33 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from qcity.core.models import User
+from qcity.core.management.base import QcityCommand, text_for
+from qcity.core.models import OrgUnit, User
 from qcity.core.services import resolve_unit_name
 from qcity.plans.parser import PlanParseError, parse_plan_file
-from qcity.plans.services import import_plan
+from qcity.plans.services import PlanImportError, import_plan
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "导入实施方案：章节、举措、责任单位、目标；重复导入同一文件不产生变化"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file")
         parser.add_argument("--dry-run", action="store_true", help="只显示将发生的变化，不保存")
         parser.add_argument(
-            "--owner-unit", default="市市场监管局", help="负责该方案的单位（默认：市市场监管局）"
+            "--owner-unit",
+            default="市市场监管局",
+            type=text_for(OrgUnit, "name"),
+            help="负责该方案的单位（默认：市市场监管局）",
         )
-        parser.add_argument("--by", default="", help="以哪个用户的名义导入（用户名，记入审计）")
+        parser.add_argument(
+            "--by",
+            default="",
+            type=text_for(User, "username"),
+            help="以哪个用户的名义导入（用户名，记入审计）",
+        )
 
     def handle(self, *args, file: str, dry_run: bool, owner_unit: str, by: str, **options) -> None:
         try:
@@ -39,14 +48,17 @@ class Command(BaseCommand):
                 raise CommandError(f"找不到用户“{by}”", returncode=2)
         for problem in parsed.problems:
             self.stderr.write(f"警告：{problem}")
-        report = import_plan(
-            parsed,
-            by=actor,
-            owner_unit=owner,
-            source_name=Path(file).name,
-            source_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
-            dry_run=dry_run,
-        )
+        try:
+            report = import_plan(
+                parsed,
+                by=actor,
+                owner_unit=owner,
+                source_name=Path(file).name,
+                source_sha256=hashlib.sha256(Path(file).read_bytes()).hexdigest(),
+                dry_run=dry_run,
+            )
+        except PlanImportError as exc:
+            raise CommandError(str(exc), returncode=2) from None
         prefix = "（演练，未保存）" if dry_run else ""
         if not report.changes:
             self.stdout.write(f"{prefix}没有变化：{parsed.title}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from qcity.core.management.base import QcityCommand
 from qcity.plans.parser import PlanParseError, parse_plan_file, plan_to_dict
 
 
-class Command(BaseCommand):
+class Command(QcityCommand):
     help = "解析实施方案（.txt UTF-8/GB18030、.docx、含文字层的 .pdf、网页 .html），以 JSON 输出章节、举措、责任单位和目标"
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
