@@ -46,11 +46,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it also sees the responses built from exceptions further in.
+    "qcity.core.edge.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "qcity.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the session, the form data or the database.
+    "qcity.core.edge.RequestTextGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -121,6 +125,14 @@ SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minim
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_HOURS", 12, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
+# Rate limits on authentication (ADR 0014): attempts per fixed window, counted in the
+# database so that every worker process sees the same counts.
+RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 300, minimum=1)
+LOGIN_RATE_LIMIT_PER_ADDRESS = env_int("LOGIN_RATE_LIMIT_PER_ADDRESS", 60, minimum=1)
+LOGIN_RATE_LIMIT_PER_ACCOUNT = env_int("LOGIN_RATE_LIMIT_PER_ACCOUNT", 10, minimum=1)
+API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = env_int("API_TOKEN_FAILURE_LIMIT_PER_ADDRESS", 20, minimum=1)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
