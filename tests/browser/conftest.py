@@ -60,7 +60,9 @@ def page(live_data):
         errors: list[str] = []
         page.on(
             "console",
-            lambda msg: errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None,
+            lambda msg: (
+                errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None
+            ),
         )
         page.console_errors = errors
         yield page
