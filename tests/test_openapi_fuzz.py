@@ -22,6 +22,8 @@ import os
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -59,9 +61,32 @@ CONFIG = schemathesis.Config.from_dict(
 )
 
 
+_handler = WSGIHandler()
+
+
+def app(environ, start_response):
+    """Django's WSGI handler, minus closing the database connection after each request.
+
+    The test's data lives in the test's open transaction; closing the connection (as
+    ``close_old_connections`` does at the end of every request) would lose it, so
+    this does what Django's own test client does.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = _handler(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 # Loaded while the tests are collected: the schema endpoint reads no database. (The
 # lazy ``schemathesis.pytest.from_fixture`` does not work with pytest 9.)
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler(), config=CONFIG)
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
 
 
 @pytest.fixture
