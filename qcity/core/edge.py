@@ -86,16 +86,22 @@ def unstorable(text: str) -> bool:
     return False
 
 
-def _json_strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _json_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item)
+class _TooDeep(Exception):
+    pass
+
+
+def _json_strings(document: Any) -> Iterable[str]:
+    # A stack, not recursion: the document may be nested as deep as the parser allows.
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from value.keys()
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def _request_texts(request: HttpRequest) -> Iterable[str]:
@@ -119,6 +125,8 @@ def _request_texts(request: HttpRequest) -> Iterable[str]:
             document = json.loads(request.body)
         except ValueError:
             return  # not JSON at all: the view refuses it with its own error
+        except RecursionError:
+            raise _TooDeep from None
         yield from _json_strings(document)
 
 
@@ -127,21 +135,27 @@ class RequestTextGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if any(unstorable(text) for text in _request_texts(request)):
-            return refuse_unstorable(request)
+        try:
+            if any(unstorable(text) for text in _request_texts(request)):
+                return refuse_unstorable(request)
+        except _TooDeep:
+            # Nested deeper than Python's parser goes: no view could read it either.
+            return refuse_unstorable(request, "请求内容嵌套过深，已拒绝", unstorable=False)
         return self.get_response(request)
 
 
-def refuse_unstorable(request: HttpRequest) -> HttpResponse:
+def refuse_unstorable(
+    request: HttpRequest,
+    message: str = "请求中含有无法保存的字符（如空字符 NUL），已拒绝",
+    *,
+    unstorable: bool = True,
+) -> HttpResponse:
     if is_api(request):
         return JsonResponse(
-            {
-                "code": "invalid_request",
-                "message": "请求中含有无法保存的字符（如空字符 NUL），已拒绝",
-            },
+            {"code": "invalid_request", "message": message},
             status=422,
             json_dumps_params={"ensure_ascii": False},
         )
     # A page of its own, not base.html: the session and user are not loaded yet,
     # and loading them could itself read the refused cookie.
-    return HttpResponse(render_to_string("400.html", {"unstorable": True}), status=400)
+    return HttpResponse(render_to_string("400.html", {"unstorable": unstorable}), status=400)
