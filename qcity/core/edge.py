@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -86,6 +87,9 @@ def unstorable(text: str) -> bool:
     return False
 
 
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
 class _TooDeep(Exception):
     pass
 
@@ -122,12 +126,16 @@ def _request_texts(request: HttpRequest) -> Iterable[str]:
             yield from (f.name or "" for f in files)
     elif request.content_type == "application/json" and request.body:
         try:
-            document = json.loads(request.body)
+            text = request.body.decode(json.detect_encoding(request.body))
+            document = json.loads(text)
         except ValueError:
             return  # not JSON at all: the view refuses it with its own error
         except RecursionError:
             raise _TooDeep from None
-        yield from _json_strings(document)
+        # In valid JSON a NUL or a surrogate can only arrive escaped; without such an
+        # escape there is nothing to look for in the parsed strings.
+        if _SUSPECT_ESCAPE.search(text):
+            yield from _json_strings(document)
 
 
 class RequestTextGuardMiddleware:

@@ -259,9 +259,19 @@ def test_a_nul_in_an_api_parameter_is_invalid_request(client, world, url, params
 def test_a_nul_in_a_json_body_or_a_lone_surrogate_is_invalid_request(client, world):
     _, users = world
     client.force_login(users["coordinator"])
-    for body in ('{"title": "a\\u0000b"}', '{"a\\u0000": 1}', '["\\ud800"]'):
+    bodies = [
+        b'{"title": "a\\u0000b"}',
+        b'{"a\\u0000": 1}',
+        b'["\\ud800"]',
+        b'{"deep": [[[{"x": ["ok", "\\uDC00"]}]]]}',
+        '{"title": "a\\u0000b"}'.encode("utf-16"),  # json reads UTF-16 and UTF-32 too
+    ]
+    for body in bodies:
         response = client.post("/api/v1/plans", body, content_type="application/json")
         _assert_api_error(response, 422, "invalid_request")
+    # An escaped backslash before "u0000" is text, not a NUL: it reaches the API (405 here).
+    response = client.post("/api/v1/plans", b'{"a": "\\\\u0000"}', content_type="application/json")
+    _assert_api_error(response, 405, "method_not_allowed")
 
 
 def test_a_nul_in_the_login_form_changes_nothing(client, world):
