@@ -133,6 +133,8 @@ LOGIN_RATE_LIMIT_PER_ACCOUNT = env_int("LOGIN_RATE_LIMIT_PER_ACCOUNT", 10, minim
 API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = env_int("API_TOKEN_FAILURE_LIMIT_PER_ADDRESS", 20, minimum=1)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# `@paginate` without an argument gets the bounded limit/offset too (ADR 0014).
+NINJA_PAGINATION_CLASS = "qcity.core.paging.LimitOffset"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

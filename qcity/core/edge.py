@@ -38,7 +38,8 @@ API_ERRORS: dict[int, tuple[str, str]] = {
 
 
 def is_api(request: HttpRequest) -> bool:
-    return request.path.startswith(API_PREFIX)
+    # path_info, not path: under a SCRIPT_NAME prefix (/qcity/api/…) it still starts with /api/.
+    return request.path_info.startswith(API_PREFIX)
 
 
 def api_error_body(status: int) -> dict[str, str]:

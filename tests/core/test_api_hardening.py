@@ -21,7 +21,7 @@ from qcity.api import api
 from qcity.core import ratelimit
 from qcity.core.dbguards import install_audit_guards, remove_audit_guards
 from qcity.core.models import AuditEvent, RateLimitCounter, User
-from qcity.core.paging import MAX_LIMIT, MAX_OFFSET
+from qcity.core.paging import MAX_LIMIT, MAX_OFFSET, LimitOffset
 from qcity.core.services import (
     change_own_password,
     issue_api_token,
@@ -138,6 +138,13 @@ def test_the_paging_bounds_are_in_the_openapi_document(client):
         assert parameters["limit"]["minimum"] == 1 and parameters["limit"]["maximum"] == MAX_LIMIT
         assert parameters["offset"]["minimum"] == 0
         assert parameters["offset"]["maximum"] == MAX_OFFSET
+
+
+def test_paginate_without_a_class_gets_the_bounded_one_too():
+    from django.utils.module_loading import import_string
+    from ninja.conf import settings as ninja_settings
+
+    assert import_string(ninja_settings.PAGINATION_CLASS) is LimitOffset
 
 
 def test_huge_object_ids_are_not_found_rather_than_a_server_error(client, world):
