@@ -466,3 +466,21 @@ def test_the_counters_are_shared_by_every_connection_and_lose_no_attempt(committ
     assert not errors
     assert sorted(seen) == list(range(1, 41))
     assert ratelimit.hits("test:shared") == 40
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LOGIN_RATE_LIMIT_PER_ACCOUNT", "0", "at least 1"),
+        ("LOGIN_RATE_LIMIT_PER_ADDRESS", "many", "must be an integer"),
+        ("API_TOKEN_FAILURE_LIMIT_PER_ADDRESS", "-3", "at least 1"),
+        ("RATE_LIMIT_WINDOW_SECONDS", "5m", "must be an integer"),
+        ("TRUSTED_PROXY_COUNT", "-1", "at least 0"),
+    ],
+)
+def test_a_malformed_rate_limit_setting_stops_start_up_naming_it(name, value, says):
+    from tests.core.test_security import _run_settings_check
+
+    result = _run_settings_check({name: value})
+    assert result.returncode != 0
+    assert name in result.stderr and says in result.stderr
