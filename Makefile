@@ -34,6 +34,7 @@ messages: install
 	$(QCITY) compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
 run: defaults messages
+	$(QCITY) audit_keygen --if-missing
 	@echo "qcity: http://$(HOST):$(PORT)/  (demo users: see README)"
 	$(QCITY) runserver $(HOST):$(PORT)
 

@@ -29,3 +29,20 @@ def cases() -> Iterator[dict]:
     yield case(
         "workdays: add_workdays(+20) vs weekends-only loop", N, best_of(real), best_of(naive)
     )
+
+    from qcity.core.workdays import deadline
+
+    december = dt.date(2026, 12, 1)
+
+    def provisional() -> None:
+        # Runs into 2027, which is not in the table: weekends plus the Decree's holidays.
+        for i in range(N):
+            deadline(december + dt.timedelta(days=i % 31), 20)
+
+    yield case(
+        "workdays: deadline(+20) into a provisional year vs weekends-only loop",
+        N,
+        best_of(provisional),
+        best_of(naive),
+        note="each call includes the calendar-version check (one primary-key query)",
+    )

@@ -20,6 +20,7 @@ from qcity.core import ratelimit
 from qcity.core.edge import API_ERRORS
 from qcity.core.models import User
 from qcity.core.services import user_for_token
+from qcity.core.workflow import WorkflowError
 
 
 class AccountRefused(Exception):
@@ -140,6 +141,12 @@ def rate_limited(request: HttpRequest, exc: ratelimit.RateLimited):
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError):
     return _error(request, 422, "invalid_request", "请求参数不正确", errors=exc.errors)
+
+
+@api.exception_handler(WorkflowError)
+def workflow_refused(request: HttpRequest, exc: WorkflowError):
+    # not_found 404, forbidden 403, step_not_allowed / stale 409, invalid / reason_required 422.
+    return _error(request, exc.status, exc.code, exc.message)
 
 
 @api.exception_handler(HttpError)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from qcity.core.headers import static_file_headers
 from qcity.env import ImproperSetting, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # `runserver` serves /static/ through WhiteNoise too, with the same headers.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "qcity.core",
     "qcity.plans",
@@ -50,6 +53,8 @@ MIDDLEWARE = [
     "qcity.core.edge.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "qcity.core.middleware.ContentSecurityPolicyMiddleware",
+    "qcity.core.headers.NoStoreMiddleware",
+    "qcity.core.display.BidiNeutralisingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,6 +123,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # A forced change must not keep the temporary password; the demo password is public.
+    {"NAME": "qcity.core.passwords.NotCurrentOrDemoPasswordValidator"},
 ]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1)
@@ -160,6 +167,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 if not PRODUCTION:
     # Development serves through the finders; the empty root keeps WhiteNoise quiet.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)

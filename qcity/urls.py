@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from qcity.api import api
 from qcity.core import views as core_views
@@ -8,8 +9,9 @@ from qcity.core.forms import LoginForm
 from qcity.core.ratelimit import RateLimitedLoginView
 from qcity.plans import views as plan_views
 
-admin.site.site_header = "质量强市数字化平台 · 管理"
-admin.site.site_title = "qcity 管理"
+admin.site.site_header = _("质量强市数字化平台 · 系统管理")
+admin.site.site_title = _("质量强市数字化平台")
+admin.site.index_title = _("系统管理")
 
 urlpatterns = [
     path("", plan_views.home, name="home"),

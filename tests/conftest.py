@@ -103,3 +103,21 @@ def _fast_password_hashing(settings):
     # Argon2 is slow on purpose; personas are created in nearly every test.
     # tests/core/test_security.py checks that the real setting is Argon2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests run on a WAL file, as production does, not in memory.
+
+    Django's in-memory test database shares one cache between connections, and there a
+    writer that meets another gets "database table is locked" at once instead of waiting
+    for it (busy_timeout does not apply). Concurrency tests (racing workflow steps) would
+    test that artefact. QCITY_TEST_SQLITE still chooses the file.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        test = database.setdefault("TEST", {})
+        if not test.get("NAME"):
+            test["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")

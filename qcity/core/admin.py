@@ -8,12 +8,25 @@ is disabled, accounts are deactivated, audit events are permanent.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
-from django.utils import timezone
+import datetime as dt
 
-from qcity.core import audit, services
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from qcity.core import audit, audit_labels, services, workdays
+from qcity.core.forms import CalendarYearEntryForm, HolidayRangeFormSet
 from qcity.core.models import (
     ApiToken,
+    AuditCheckpoint,
     AuditEvent,
     CalendarDay,
     CalendarYear,
@@ -25,9 +38,27 @@ from qcity.core.models import (
 )
 
 
+class BoundedChangeList(ChangeList):
+    """A changelist that answers a hostile filter value with "invalid", never a 500.
+
+    Django turns a ValueError from the date hierarchy into "incorrect lookup" but
+    not an OverflowError (``?time__year=99999999999999999999``) nor the ValueError
+    of year 9999 + 1; both are refused here like any other bad filter value.
+    """
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
 class RoleAdmin(admin.ModelAdmin):
     roles: tuple[str, ...] = ()
     read_only_roles: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
 
     def _role(self, request) -> str:
         user = request.user
@@ -55,8 +86,11 @@ class RoleAdmin(admin.ModelAdmin):
             by=request.user,
             obj=obj,
             ip=request.META.get("REMOTE_ADDR"),
-            details={"fields": sorted(form.changed_data)},
+            details=self.audit_details(obj, form),
         )
+
+    def audit_details(self, obj, form) -> dict:
+        return {"fields": sorted(form.changed_data)}
 
 
 class ReferenceAdmin(RoleAdmin):
@@ -98,7 +132,8 @@ class OrgUnitAdmin(ReferenceAdmin):
     list_display = ["name", "code", "kind", "parent", "confirmed", "disabled_on"]
     list_filter = ["kind", "confirmed"]
     search_fields = ["name", "full_name", "code", "aliases__name"]
-    readonly_fields = ["path", "disabled_on"]
+    # Confirmation is a workflow step (待确认单位 page), never a checkbox.
+    readonly_fields = ["path", "confirmed", "status", "disabled_on"]
     inlines = [AliasInline]
 
 
@@ -112,8 +147,102 @@ class DictionaryItemAdmin(ReferenceAdmin):
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(RoleAdmin):
+    """Known years. A year is added only with its days, through 录入年度节假日安排."""
+
     roles = (Role.SYSTEM_ADMIN,)
     list_display = ["year", "source"]
+
+    def has_add_permission(self, request) -> bool:
+        # A bare year row would declare a year known with no holidays at all.
+        return False
+
+    def get_urls(self):
+        enter = path(
+            "enter/",
+            self.admin_site.admin_view(self.enter_year_view),
+            name="core_calendaryear_enter",
+        )
+        return [enter, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_enter_year": self._may_enter(request)}
+        return super().changelist_view(request, extra_context)
+
+    def _may_enter(self, request) -> bool:
+        return self._role(request) == Role.SYSTEM_ADMIN
+
+    def enter_year_view(self, request):
+        """录入年度节假日安排: the holidays and 调休上班 days of one year, in one go."""
+        if not self._may_enter(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = CalendarYearEntryForm(request.POST)
+            formset = HolidayRangeFormSet(request.POST, prefix="holidays")
+            if form.is_valid() and formset.is_valid():
+                holidays = [
+                    services.HolidayRange(name=row["name"], start=row["start"], end=row["end"])
+                    for row in formset.cleaned_data
+                    if row.get("name")
+                ]
+                try:
+                    changes = services.enter_calendar_year(
+                        form.cleaned_data["year"],
+                        holidays,
+                        form.cleaned_data["make_up_days"],
+                        by=request.user,
+                        source=form.cleaned_data["source"],
+                    )
+                except services.CalendarEntryError as error:
+                    for message in error.messages:
+                        form.add_error(None, message)
+                else:
+                    messages.success(
+                        request,
+                        _("%(year)d 年节假日安排已录入；重算暂定期限 %(count)d 个。")
+                        % {"year": form.cleaned_data["year"], "count": len(changes)},
+                    )
+                    return redirect("admin:core_calendaryear_changelist")
+        else:
+            year = _requested_year(request)
+            form = CalendarYearEntryForm(
+                initial={"year": year, "source": f"国务院办公厅关于{year}年部分节假日安排的通知"}
+            )
+            formset = HolidayRangeFormSet(prefix="holidays", initial=_statutory_ranges(year))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("录入年度节假日安排"),
+            "opts": self.model._meta,
+            "form": form,
+            "formset": formset,
+        }
+        return TemplateResponse(request, "admin/core/calendaryear/enter_year.html", context)
+
+
+def _requested_year(request) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = 0
+    if 2000 <= year <= workdays.PROVISIONAL_LAST_YEAR:
+        return year
+    today = timezone.localdate()
+    return workdays.first_unentered_year(today) or today.year + 1
+
+
+def _statutory_ranges(year: int) -> list[dict]:
+    """The Decree's fixed days of ``year`` as a starting point for the form's rows."""
+    try:
+        days = sorted(workdays.statutory_holidays(year).items())
+    except workdays.CalendarUnknown:
+        return []
+    ranges: list[dict] = []
+    for day, name in days:
+        last = ranges[-1] if ranges else None
+        if last and last["name"] == name and last["end"] + dt.timedelta(days=1) == day:
+            last["end"] = day
+        else:
+            ranges.append({"name": name, "start": day, "end": day})
+    return ranges
 
 
 @admin.register(CalendarDay)
@@ -130,10 +259,14 @@ class CalendarDayAdmin(RoleAdmin):
 
 @admin.register(User)
 class UserAdmin(RoleAdmin):
-    """Accounts under 三员分立.
+    """Accounts under 三员分立 (ADR 0002).
 
-    系统管理员 creates accounts and keeps their identity (name, unit) current;
-    安全管理员 decides what an account may do (role, data scope, active) and
+    系统管理员 creates accounts and keeps their identity (username, 姓名, phone)
+    current. Whatever decides what an account sees (role, data scope, unit) and
+    whether it can log in is the 安全管理员's to grant: the unit moves with the
+    scope, since moving an officer to the city government widens what they see.
+    The one exception is an account that has no role yet (it sees nothing): the
+    system admin may set its unit while creating it. The security admin also
     resets passwords and locks. Nobody edits their own account here.
     """
 
@@ -154,8 +287,8 @@ class UserAdmin(RoleAdmin):
         "locked_until",
         "last_login",
     ]
-    IDENTITY = ("username", "full_name", "unit", "phone")
-    AUTHORITY = ("role", "data_scope", "is_active")
+    IDENTITY = ("username", "full_name", "phone")
+    AUTHORITY = ("role", "data_scope", "unit", "is_active")
     ALWAYS_READ_ONLY = ("must_change_password", "failed_login_count", "locked_until", "last_login")
     actions = ["unlock", "reset_password", "deactivate"]
 
@@ -167,9 +300,26 @@ class UserAdmin(RoleAdmin):
             return False
         return super().has_change_permission(request, obj)
 
+    def get_fieldsets(self, request, obj=None):
+        # Say on the form who decides the fields that cannot be edited here.
+        if self._role(request) == Role.SECURITY_ADMIN:
+            note = _("用户名、姓名和手机号由系统管理员维护。")
+        elif obj is not None and not self.system_admin_may_set_unit(obj):
+            note = _("角色、数据范围、所属单位和启用状态决定账户能看到什么，由安全管理员授予。")
+        else:
+            note = _("新账户没有角色、处于停用状态；由安全管理员分配角色、启用并发放临时密码。")
+        return [(None, {"fields": self.get_fields(request, obj), "description": note})]
+
+    @staticmethod
+    def system_admin_may_set_unit(obj: User | None) -> bool:
+        """A unit decides scope only once a role is granted; before that it is identity."""
+        return obj is None or not obj.role
+
     def get_readonly_fields(self, request, obj=None):
         if self._role(request) == Role.SECURITY_ADMIN:
             return self.IDENTITY + self.ALWAYS_READ_ONLY
+        if self.system_admin_may_set_unit(obj):
+            return tuple(f for f in self.AUTHORITY if f != "unit") + self.ALWAYS_READ_ONLY
         return self.AUTHORITY + self.ALWAYS_READ_ONLY
 
     def save_model(self, request, obj, form, change) -> None:
@@ -178,7 +328,32 @@ class UserAdmin(RoleAdmin):
             # and issues a temporary password.
             obj.set_unusable_password()
             obj.is_active = False
+        else:
+            before = (
+                User.objects.select_for_update(of=("self",)).select_related("unit").get(pk=obj.pk)
+            )
+            # The form was built before this POST; if a role was granted meanwhile,
+            # the unit is no longer the system admin's to change.
+            if (
+                self._role(request) == Role.SYSTEM_ADMIN
+                and "unit" in form.changed_data
+                and not self.system_admin_may_set_unit(before)
+            ):
+                raise PermissionDenied
+            obj._before = before
         super().save_model(request, obj, form, change)
+
+    def audit_details(self, obj, form) -> dict:
+        details = super().audit_details(obj, form)
+        before = getattr(obj, "_before", None)
+        if before is not None:
+            # What a user may see is granted here: keep the old and new values.
+            details["changes"] = {
+                name: [str(getattr(before, name) or ""), str(getattr(obj, name) or "")]
+                for name in self.AUTHORITY
+                if name in form.changed_data
+            }
+        return details
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -236,13 +411,189 @@ class ApiTokenAdmin(RoleAdmin):
             services.revoke_api_token(token, by=request.user)
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """Filter by action under its readable name; the three exports are told apart."""
+
+    title = _("操作")
+    parameter_name = "action"
+    EXPORT = "export.xlsx"
+
+    def lookups(self, request, model_admin):
+        actions = model_admin.get_queryset(request).values_list("action", flat=True)
+        choices = []
+        for action in sorted(set(actions.order_by().distinct())):
+            choices.append((action, audit_labels.action_label(action)))
+            if action == self.EXPORT:
+                kinds = (
+                    model_admin.get_queryset(request)
+                    .filter(action=self.EXPORT)
+                    .order_by()
+                    .values_list("details__what", flat=True)
+                    .distinct()
+                )
+                for what in sorted(k for k in set(kinds) if k):
+                    choices.append(
+                        (
+                            f"{self.EXPORT}:{what}",
+                            audit_labels.action_label(self.EXPORT, {"what": what}),
+                        )
+                    )
+        return sorted(choices, key=lambda c: c[0])
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        action, _sep, what = value.partition(":")
+        queryset = queryset.filter(action=action)
+        return queryset.filter(details__what=what) if what else queryset
+
+
+class ActorUnitFilter(admin.SimpleListFilter):
+    """Events by people of a unit and the units below it."""
+
+    title = _("操作者单位")
+    parameter_name = "actor_unit"
+
+    def lookups(self, request, model_admin):
+        units = OrgUnit.objects.filter(users__isnull=False).distinct().order_by("path")
+        return [(str(unit.pk), unit.name) for unit in units]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        unit = OrgUnit.objects.filter(pk=value).first() if value.isdigit() else None
+        if unit is None:
+            return queryset.none()
+        return queryset.filter(actor__unit__path__startswith=unit.path)
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(RoleAdmin):
+    """The audit log for the 审计管理员: read only, in words, filterable."""
+
     read_only_roles = (Role.AUDIT_ADMIN,)
-    list_display = ["seq", "time", "actor_label", "action", "object_repr", "success", "ip"]
-    list_filter = ["action", "success"]
-    search_fields = ["actor_label", "action", "object_repr"]
+    list_display = [
+        "seq",
+        "time",
+        "actor_name",
+        "actor_unit",
+        "action_name",
+        "object_display",
+        "result",
+        "ip",
+    ]
+    list_filter = [
+        ("time", admin.DateFieldListFilter),
+        ActorUnitFilter,
+        ("actor", admin.RelatedOnlyFieldListFilter),
+        ActionFilter,
+        "success",
+    ]
+    search_fields = ["actor_label", "action", "object_repr", "object_id"]
     date_hierarchy = "time"
+    ordering = ["-seq"]  # the latest first: that is what an auditor looks for
+    list_select_related = ["actor__unit"]
+    fieldsets = [
+        (_("事件"), {"fields": ["seq", "time", "action_name", "action", "result"]}),
+        (_("操作者"), {"fields": ["actor_name", "actor_label", "actor", "actor_unit", "ip"]}),
+        (_("对象"), {"fields": ["object_type_name", "object_id", "object_repr"]}),
+        (_("详情"), {"fields": ["details_display", "details"]}),
+        (_("哈希链"), {"fields": ["prev_hash", "hash"]}),
+    ]
+    readonly_fields = [
+        "seq",
+        "time",
+        "action_name",
+        "action",
+        "result",
+        "actor_name",
+        "actor_label",
+        "actor",
+        "actor_unit",
+        "ip",
+        "object_type_name",
+        "object_id",
+        "object_repr",
+        "details_display",
+        "details",
+        "prev_hash",
+        "hash",
+    ]
 
     def get_actions(self, request):
         return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        if event is not None:
+            # The page title names the event in words; its code is a field below.
+            extra_context = {
+                **(extra_context or {}),
+                "subtitle": f"#{event.seq} {self.action_name(event)}",
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("操作"), ordering="action")
+    def action_name(self, obj: AuditEvent) -> str:
+        return audit_labels.action_label(obj.action, obj.details)
+
+    @admin.display(description=_("操作者"), ordering="actor_label")
+    def actor_name(self, obj: AuditEvent) -> str:
+        if obj.actor_id:
+            return f"{obj.actor.display_name}（{obj.actor_label}）"
+        if obj.actor_label in ("", "system") or obj.actor_label.startswith("cli:"):
+            # Written by a command or at start-up, not by a person logged in.
+            return str(_("系统"))
+        return obj.actor_label  # e.g. the name typed at a failed login
+
+    @admin.display(description=_("操作者单位"))
+    def actor_unit(self, obj: AuditEvent) -> str:
+        unit = obj.actor.unit if obj.actor_id and obj.actor.unit_id else None
+        return unit.name if unit else "—"
+
+    @admin.display(description=_("对象"))
+    def object_display(self, obj: AuditEvent) -> str:
+        kind = audit_labels.object_type_label(obj.object_type)
+        return f"{kind}：{obj.object_repr}" if kind else obj.object_repr or "—"
+
+    @admin.display(description=_("对象类型"))
+    def object_type_name(self, obj: AuditEvent) -> str:
+        return audit_labels.object_type_label(obj.object_type) or "—"
+
+    @admin.display(description=_("结果"), boolean=True, ordering="success")
+    def result(self, obj: AuditEvent) -> bool:
+        return obj.success
+
+    @admin.display(description=_("详情"))
+    def details_display(self, obj: AuditEvent) -> str:
+        lines = audit_labels.detail_lines(obj.object_type, obj.details or {})
+        if not lines:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"), "{}：{}", ((label, text) for label, text in lines)
+        )
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(RoleAdmin):
+    """Read-only: checkpoints are written only by ``qcity audit_checkpoint``."""
+
+    read_only_roles = (Role.AUDIT_ADMIN,)
+    list_display = ["seq", "time", "key_id", "hash"]
+
+    def get_actions(self, request):
+        return {}
+
+
+def _password_change(request, extra_context=None):
+    # The admin's own password form would skip the audit event and the forced-change
+    # flag; every password change goes through the one page that does both.
+    return redirect("change_password")
+
+
+admin.site.password_change = _password_change
+# Each administrator has a handful of pages, listed on the index; the sidebar repeating
+# them would take a fifth of a 1366 px screen from the audit log.
+admin.site.enable_nav_sidebar = False

@@ -1,8 +1,11 @@
+import datetime as dt
+
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
-from qcity.core.models import OrgUnit
+from qcity.core import services, workflow
+from qcity.core.models import OrgUnit, Transition
 from qcity.core.paging import LimitOffset
 from qcity.core.scope import get_scoped_or_404, scoped
 
@@ -17,6 +20,7 @@ class OrgUnitOut(Schema):
     kind: str
     parent_id: int | None
     confirmed: bool
+    status: str
     enabled: bool
     aliases: list[str]
 
@@ -38,3 +42,82 @@ def list_org_units(request: HttpRequest):
 @router.get("/org-units/{unit_id}", response=OrgUnitOut)
 def get_org_unit(request: HttpRequest, unit_id: int):
     return get_scoped_or_404(request.user, OrgUnit.objects.prefetch_related("aliases"), pk=unit_id)
+
+
+class DeadlineOut(Schema):
+    """How every endpoint shows a computed deadline (``core.workdays.Deadline``):
+    ``provisional`` is true while the year it runs into has not been entered."""
+
+    due: dt.date
+    rule: str
+    provisional: bool
+    calendar_version: int
+
+
+class Error(Schema):
+    code: str
+    message: str
+
+
+class TransitionOut(Schema):
+    id: int
+    step: str
+    from_state: str
+    to_state: str
+    actor: str | None
+    time: str
+    reason: str
+    details: dict
+    deadline_due: str | None
+    deadline_rule: str
+    deadline_provisional: bool
+
+    @staticmethod
+    def resolve_actor(obj: Transition) -> str | None:
+        return obj.actor.get_username() if obj.actor else None
+
+    @staticmethod
+    def resolve_time(obj: Transition) -> str:
+        return obj.time.isoformat()
+
+    @staticmethod
+    def resolve_deadline_due(obj: Transition) -> str | None:
+        return obj.deadline_due.isoformat() if obj.deadline_due else None
+
+
+class ConfirmIn(Schema):
+    kind: str
+    parent_id: int | None = None
+
+
+class MapIn(Schema):
+    onto_id: int
+
+
+STEP_RESPONSES = {200: TransitionOut, 403: Error, 404: Error, 409: Error, 422: Error}
+
+
+@router.post("/org-units/{unit_id}/confirm", response=STEP_RESPONSES)
+def confirm_org_unit(request: HttpRequest, unit_id: int, payload: ConfirmIn):
+    """Step ``confirm`` of the unit-confirmation workflow (coordinator only)."""
+    return workflow.take(
+        services.UNIT_CONFIRMATION,
+        "confirm",
+        unit_id,
+        by=request.user,
+        kind=payload.kind,
+        parent=payload.parent_id,
+    )
+
+
+@router.post("/org-units/{unit_id}/map", response=STEP_RESPONSES)
+def map_org_unit(request: HttpRequest, unit_id: int, payload: MapIn):
+    """Step ``map`` of the unit-confirmation workflow (coordinator only)."""
+    return workflow.take(
+        services.UNIT_CONFIRMATION, "map", unit_id, by=request.user, onto=payload.onto_id
+    )
+
+
+@router.get("/org-units/{unit_id}/transitions", response={200: list[TransitionOut], 404: Error})
+def org_unit_transitions(request: HttpRequest, unit_id: int):
+    return workflow.history(request.user, OrgUnit, unit_id)

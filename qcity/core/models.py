@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Value
 from django.db.models.functions import Concat, Substr
@@ -51,6 +53,13 @@ class OrgUnit(ReferenceModel):
         EXTERNAL = "external", _("驻市单位及其他机关")
         UNCONFIRMED = "unconfirmed", _("待确认单位")
 
+    class Status(models.TextChoices):
+        """Where a unit stands in the confirmation workflow (core.workflows.UNIT_CONFIRMATION)."""
+
+        UNCONFIRMED = "unconfirmed", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        MAPPED = "mapped", _("已映射")
+
     name = models.CharField(_("名称"), max_length=100, unique=True)
     full_name = models.CharField(_("全称"), max_length=200, blank=True)
     code = models.CharField(
@@ -70,11 +79,20 @@ class OrgUnit(ReferenceModel):
         related_name="children",
         verbose_name=_("上级单位"),
     )
-    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
     confirmed = models.BooleanField(
         _("已确认"),
         default=True,
         help_text=_("导入计划时遇到的未知单位名称先存为待确认单位，由协调员确认或映射"),
+    )
+    # Set only by the confirmation workflow's steps (never by forms); ``confirmed`` stays
+    # as the filter the rest of the code reads, and a constraint keeps the two in step.
+    status = models.CharField(
+        _("确认状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.CONFIRMED,
+        editable=False,
     )
 
     objects = EnabledQuerySet.as_manager()
@@ -83,6 +101,13 @@ class OrgUnit(ReferenceModel):
         verbose_name = _("组织单位")
         verbose_name_plural = _("组织单位")
         ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(confirmed=True, status="confirmed")
+                | models.Q(confirmed=False, status__in=["unconfirmed", "mapped"]),
+                name="orgunit_status_matches_confirmed",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -111,7 +136,9 @@ class OrgUnit(ReferenceModel):
 class UnitAlias(models.Model):
     """Another written form of a unit's name, e.g. 市发改委 for 市发展改革委."""
 
-    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="aliases")
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="aliases", verbose_name=_("单位")
+    )
     name = models.CharField(_("别名"), max_length=100, unique=True)
 
     class Meta:
@@ -170,9 +197,13 @@ class User(AbstractUser):
         help_text=_("留空则按角色默认"),
     )
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
-    failed_login_count = models.PositiveIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
-    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failed_login_count = models.PositiveIntegerField(
+        _("连续登录失败次数"), default=0, editable=False
+    )
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True, editable=False)
+    password_changed_at = models.DateTimeField(
+        _("密码修改时间"), null=True, blank=True, editable=False
+    )
     must_change_password = models.BooleanField(
         _("下次登录须修改密码"), default=False, help_text=_("安全管理员重置密码后自动设置")
     )
@@ -202,14 +233,16 @@ class User(AbstractUser):
 class ApiToken(models.Model):
     """A bearer token for the JSON API. Only its SHA-256 is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("用户")
+    )
     name = models.CharField(_("用途"), max_length=100)
-    prefix = models.CharField(max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("令牌前缀"), max_length=8, editable=False)
+    key_hash = models.CharField(_("令牌哈希"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -220,7 +253,11 @@ class ApiToken(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row holding the chain's tip; locking it serialises appends across processes."""
+    """One row (pk 1, created by migration 0004) holding the chain's tip.
+
+    Only the chaining step locks it, in its own short transaction; database
+    triggers let its ``seq`` only grow, and only to a chained event's seq and hash.
+    """
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
@@ -232,31 +269,40 @@ class AuditChainHead(models.Model):
 class AuditEvent(models.Model):
     """An append-only, hash-chained record of one action.
 
-    Rows are never updated or deleted (database triggers refuse it);
-    ``hash`` covers the row's content and the previous row's hash, so
-    ``qcity verify_audit`` can name the first row that was altered or removed.
+    The caller's transaction inserts the row *unchained* (``seq``, ``prev_hash``
+    and ``hash`` empty); after commit ``core.audit.chain_pending`` fills those
+    three in, once. Database triggers refuse every other update and every
+    delete. ``hash`` covers the row's stored content and the previous row's
+    hash, so ``qcity verify_audit`` can name the first row altered or removed.
     """
 
-    seq = models.BigIntegerField(unique=True)
-    time = models.DateTimeField(db_index=True)
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
+    time = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作者账户"),
     )
-    actor_label = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
-    object_type = models.CharField(max_length=64, blank=True)
-    object_id = models.CharField(max_length=64, blank=True, db_index=True)
-    object_repr = models.CharField(max_length=200, blank=True)
-    success = models.BooleanField(default=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    actor_label = models.CharField(_("记录的用户名"), max_length=150, blank=True)
+    action = models.CharField(_("操作代码"), max_length=64, db_index=True)
+    object_type = models.CharField(_("对象类型"), max_length=64, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("对象"), max_length=200, blank=True)
+    success = models.BooleanField(_("成功"), default=True)
+    ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    details = models.JSONField(_("详情（原始数据）"), default=dict, blank=True)
+    # NULL, not "", means "not chained yet": many rows may wait at once under a unique hash.
+    prev_hash = models.CharField(_("前一条的哈希"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    hash = models.CharField(_("本条哈希"), max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
-        ordering = ["seq"]
+        # Rows not yet chained (seq NULL) sort last on both databases, in insertion order.
+        ordering = [models.F("seq").asc(nulls_last=True), "id"]
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
@@ -271,10 +317,41 @@ class AuditEvent(models.Model):
         raise PermissionError("审计事件只能追加，不能删除")
 
 
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had ``hash`` at ``seq`` at ``time``".
+
+    Signed with an Ed25519 key kept outside the database (``core.auditkeys``),
+    so whoever rewrites the chain up to ``seq`` cannot forge a matching row.
+    Append-only like the events.
+    """
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    time = models.DateTimeField()
+    signature = models.CharField(max_length=128)
+    key_id = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = _("审计签名检查点")
+        verbose_name_plural = _("审计签名检查点")
+        ordering = ["seq", "id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("审计检查点只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("审计检查点只能追加，不能删除")
+
+
 class CalendarYear(models.Model):
     """A year whose official holiday arrangement is known (国务院办公厅通知)."""
 
-    year = models.PositiveIntegerField(unique=True)
+    year = models.PositiveIntegerField(_("年度"), unique=True)
     source = models.CharField(_("来源"), max_length=200, blank=True)
 
     class Meta:
@@ -289,7 +366,7 @@ class CalendarYear(models.Model):
 class CalendarDay(models.Model):
     """An exception to Monday–Friday: a holiday, or a make-up working day (调休上班)."""
 
-    date = models.DateField(unique=True)
+    date = models.DateField(_("日期"), unique=True)
     is_workday = models.BooleanField(_("是否工作日"))
     name = models.CharField(_("说明"), max_length=50, blank=True)
     source = models.CharField(_("来源"), max_length=50, default="chinese-calendar")
@@ -301,6 +378,31 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {'上班' if self.is_workday else '休息'} {self.name}"
+
+
+class CalendarVersion(models.Model):
+    """The one row that says which state of the holiday table is current.
+
+    Every write to ``CalendarYear``/``CalendarDay`` bumps ``version`` in the same
+    transaction (``core.workdays.bump_version``); each process compares its cached
+    calendar with this row before computing, and a deadline records the version it
+    used. ``stamp`` changes with every bump: a rolled-back bump frees its number for
+    the next writer, and the stamp tells the two calendars apart.
+    """
+
+    version = models.PositiveBigIntegerField(_("日历版本"), default=0)
+    stamp = models.CharField(_("版本标记"), max_length=32, blank=True)
+    changed_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("日历版本")
+        verbose_name_plural = _("日历版本")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="calendar_version_single_row")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.version)
 
 
 class DictionaryItem(ReferenceModel):
@@ -325,6 +427,54 @@ class DictionaryItem(ReferenceModel):
         return f"{self.dictionary}:{self.code} {self.label}"
 
 
+class Transition(models.Model):
+    """One step taken in a workflow (core.workflow): the case history of every case type.
+
+    Written only by ``core.workflow.take``, in the same transaction as the change it
+    records, and never edited afterwards. It is read through its object's scope
+    (``core.workflow.history``), never on its own.
+    """
+
+    # For the scope system check: rows are reached only through their object's scope.
+    scope_exempt = "read through the object's scope: core.workflow.history"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Text, so one table serves integer and UUID keys alike.
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    workflow = models.CharField(_("流程"), max_length=100)
+    step = models.CharField(_("步骤"), max_length=50)
+    from_state = models.CharField(_("原状态"), max_length=50)
+    to_state = models.CharField(_("新状态"), max_length=50)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    time = models.DateTimeField(_("时间"))
+    reason = models.TextField(_("理由"), blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    deadline_due = models.DateField(_("办理期限"), null=True, blank=True)
+    deadline_rule = models.CharField(_("期限依据"), max_length=100, blank=True)
+    deadline_calendar_version = models.CharField(max_length=64, blank=True)
+    deadline_provisional = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("流转记录")
+        verbose_name_plural = _("流转记录")
+        ordering = ["time", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id", "time"])]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {self.object_id}: {self.from_state} → {self.to_state}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("流转记录只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[override]
+        raise PermissionError("流转记录只能追加，不能删除")
+
+
 class RateLimitCounter(models.Model):
     """How many attempts one key (an address or an account) made in one time window.
 
@@ -332,6 +482,9 @@ class RateLimitCounter(models.Model):
     the same attempts (ADR 0014). Rows older than the previous window are deleted
     as new windows open; nothing else refers to them.
     """
+
+    # For the scope system check (scope branch): no page, list or API reads these rows.
+    scope_exempt = "internal to core.ratelimit: counters, never shown to anyone"
 
     bucket = models.CharField(max_length=120)
     window_start = models.BigIntegerField()

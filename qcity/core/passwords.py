@@ -30,3 +30,35 @@ class CharacterClassValidator:
         return _("密码须至少包含数字、小写字母、大写字母、符号中的 %(n)d 类。") % {
             "n": self.min_classes
         }
+
+
+class NotCurrentOrDemoPasswordValidator:
+    """Refuse the account's current password and, outside demo mode, the demo password.
+
+    A forced change after "重置为临时密码" must leave a password the security
+    admin does not know, so the new one may not be the current (temporary) one.
+    The demo password is printed in the README: accepted only where demo data is.
+    The check reads the stored hash without the upgrade-on-check setter, so a
+    refused attempt never rewrites the stored password.
+    """
+
+    def validate(self, password: str, user=None) -> None:
+        from django.conf import settings
+        from django.contrib.auth.hashers import check_password
+
+        from qcity.core.demo import DEMO_PASSWORD
+
+        stored = getattr(user, "password", "") or ""
+        if stored and check_password(password, stored):
+            raise ValidationError(
+                _("新密码不能与当前密码（包括安全管理员发放的临时密码）相同。"),
+                code="password_unchanged",
+            )
+        if password == DEMO_PASSWORD and not settings.QCITY_DEMO_DATA:
+            raise ValidationError(
+                _("不能使用公开的演示密码。"),
+                code="password_is_demo",
+            )
+
+    def get_help_text(self) -> str:
+        return _("新密码不能与当前密码或临时密码相同。")

@@ -5,13 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from qcity.core import audit
-from qcity.core.models import ApiToken, OrgUnit, UnitAlias, User
+from qcity.core import audit, workdays, workflow
+from qcity.core.models import (
+    ApiToken,
+    CalendarDay,
+    CalendarVersion,
+    CalendarYear,
+    OrgUnit,
+    Role,
+    UnitAlias,
+    User,
+)
+from qcity.core.references import mappable_unit_references, reference_label
+from qcity.core.workflow import take
 
 # --- authentication -------------------------------------------------------------------------
 
@@ -185,52 +200,284 @@ def resolve_unit_name(name: str) -> OrgUnit | None:
 
 @transaction.atomic
 def create_unconfirmed_unit(name: str, *, by: User | None, source: str) -> OrgUnit:
-    unit = OrgUnit.objects.create(name=name, kind=OrgUnit.Kind.UNCONFIRMED, confirmed=False)
+    unit = OrgUnit.objects.create(
+        name=name,
+        kind=OrgUnit.Kind.UNCONFIRMED,
+        confirmed=False,
+        status=OrgUnit.Status.UNCONFIRMED,
+    )
     audit.record("org_unit.unconfirmed_created", by=by, obj=unit, details={"source": source})
     return unit
 
 
-@transaction.atomic
-def confirm_unit(unit: OrgUnit, *, by: User, kind: str, parent: OrgUnit | None) -> OrgUnit:
-    """Accept an unknown name as a real unit of the tree."""
-    if unit.confirmed:
-        raise ValueError("该单位已确认")
+def _confirmed_unit(value: OrgUnit | int | str | None, *, besides: OrgUnit) -> OrgUnit | None:
+    """An enabled, confirmed unit other than ``besides``, given as object or key; else None."""
+    if value is None or value == "":
+        return None
+    pk = value.pk if isinstance(value, OrgUnit) else value
+    try:
+        return (
+            OrgUnit.objects.enabled()
+            .filter(status=OrgUnit.Status.CONFIRMED)
+            .exclude(pk=besides.pk)
+            .get(pk=pk)
+        )
+    except (OrgUnit.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def _validate_confirm(
+    unit: OrgUnit, by: User, *, kind: str = "", parent: OrgUnit | int | None = None
+) -> dict:
+    if kind not in OrgUnit.Kind.values or kind == OrgUnit.Kind.UNCONFIRMED:
+        raise workflow.Invalid(_("请选择单位类型。"))
+    parent_unit = _confirmed_unit(parent, besides=unit)
+    if parent not in (None, "") and parent_unit is None:
+        raise workflow.Invalid(_("上级单位必须是已确认且未停用的其他单位。"))
+    return {"kind": kind, "parent": parent_unit}
+
+
+def _apply_confirm(unit: OrgUnit, by: User, *, kind: str, parent: OrgUnit | None) -> dict:
     unit.kind, unit.parent, unit.confirmed = kind, parent, True
-    unit.save()
-    audit.record(
-        "org_unit.confirmed",
-        by=by,
-        obj=unit,
-        details={"kind": kind, "parent": parent.name if parent else None},
-    )
-    return unit
+    return {"kind": kind, "parent": parent.name if parent else None}
+
+
+def _validate_map(unit: OrgUnit, by: User, *, onto: OrgUnit | int | None = None) -> dict:
+    target = _confirmed_unit(onto, besides=unit)
+    if target is None:
+        raise workflow.Invalid(_("映射目标必须是已确认且未停用的其他单位。"))
+    alias = UnitAlias.objects.select_related("unit").filter(name=unit.name).first()
+    if alias is not None and alias.unit_id != target.pk:
+        raise workflow.Invalid(
+            _("名称“%(name)s”已是“%(unit)s”的别名。") % {"name": unit.name, "unit": alias.unit}
+        )
+    return {"onto": target}
+
+
+def _apply_map(unit: OrgUnit, by: User, *, onto: OrgUnit) -> dict:
+    UnitAlias.objects.get_or_create(name=unit.name, defaults={"unit": onto})
+    moved: dict[str, int] = {}
+    # Only the references apps declared (core.references); a user's unit, say, stays put.
+    for field in mappable_unit_references():
+        moved[reference_label(field)] = field.model._default_manager.filter(
+            **{field.name: unit}
+        ).update(**{field.name: onto})
+    unit.disabled_on = timezone.now()
+    return {
+        "onto": onto.name,
+        "onto_id": onto.pk,
+        "moved": moved,
+        "references_moved": sum(moved.values()),
+    }
+
+
+# The confirmation workflow of a name that a plan import could not resolve.
+UNIT_CONFIRMATION = workflow.Workflow(
+    OrgUnit,
+    name="core.orgunit.confirmation",
+    steps=[
+        workflow.Step(
+            name="confirm",
+            label=_lazy("确认为新单位"),
+            sources={OrgUnit.Status.UNCONFIRMED},
+            target=OrgUnit.Status.CONFIRMED,
+            roles={Role.COORDINATOR},
+            validate=_validate_confirm,
+            apply=_apply_confirm,
+            action="org_unit.confirmed",
+        ),
+        workflow.Step(
+            name="map",
+            label=_lazy("映射到已有单位"),
+            sources={OrgUnit.Status.UNCONFIRMED},
+            target=OrgUnit.Status.MAPPED,
+            roles={Role.COORDINATOR},
+            validate=_validate_map,
+            apply=_apply_map,
+            action="org_unit.mapped",
+        ),
+    ],
+)
+
+
+def confirm_unit(
+    unit: OrgUnit | int, *, by: User, kind: str, parent: OrgUnit | int | None
+) -> OrgUnit:
+    """Accept an unknown name as a real unit of the tree (step ``confirm``).
+
+    :raises core.workflow.WorkflowError: see ``core.workflow.take``; nothing changes.
+    """
+    return take(UNIT_CONFIRMATION, "confirm", unit, by=by, kind=kind, parent=parent).subject
+
+
+def map_unit(unit: OrgUnit | int, *, onto: OrgUnit | int, by: User) -> OrgUnit:
+    """Declare an unknown name to mean an existing unit (step ``map``).
+
+    The name becomes an alias of ``onto`` so the next import resolves it, the
+    references apps declared movable (core.references) move across, and the
+    unconfirmed unit is disabled (never deleted: the audit trail still names it).
+    Returns ``onto``.
+
+    :raises core.workflow.WorkflowError: see ``core.workflow.take``; nothing changes.
+    """
+    transition = take(UNIT_CONFIRMATION, "map", unit, by=by, onto=onto)
+    return OrgUnit.objects.get(pk=transition.details["onto_id"])
+
+
+# --- calendar: entering a year's holiday arrangement ------------------------------------------
+
+# No real festival block is longer than 9 days (国庆 with 中秋); a longer range is a typo.
+MAX_HOLIDAY_DAYS = 15
+
+
+@dataclass(frozen=True)
+class HolidayRange:
+    name: str
+    start: dt.date
+    end: dt.date
+
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+@dataclass(frozen=True)
+class MakeUpDay:
+    date: dt.date
+    name: str = ""
+
+
+class CalendarEntryError(Exception):
+    """The entered arrangement is inconsistent; ``messages`` say why, in Chinese."""
+
+    code = "calendar_entry_invalid"
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("；".join(messages))
+
+
+def check_calendar_entry(
+    year: int, holidays: Sequence[HolidayRange], make_up_days: Sequence[MakeUpDay]
+) -> list[str]:
+    """Every reason the arrangement cannot be entered as it stands (empty when it can)."""
+    errors: list[str] = []
+    if not 2000 <= year <= workdays.PROVISIONAL_LAST_YEAR:
+        return [f"年度须在 2000 至 {workdays.PROVISIONAL_LAST_YEAR} 之间"]
+    if CalendarYear.objects.filter(year=year).exists():
+        errors.append(f"{year} 年的节假日安排已录入；个别日期请在“节假日与调休”中修改")
+    if not holidays:
+        errors.append("至少录入一个假期")
+    seen: dict[dt.date, str] = {}
+    for holiday in holidays:
+        name = holiday.name.strip()
+        if not name:
+            errors.append(f"{holiday.start.isoformat()} 起的假期缺少名称")
+            continue
+        if holiday.end < holiday.start:
+            errors.append(f"“{name}”的结束日期早于开始日期")
+            continue
+        if holiday.start.year != year or holiday.end.year != year:
+            errors.append(f"“{name}”的日期不在 {year} 年内")
+            continue
+        if (holiday.end - holiday.start).days + 1 > MAX_HOLIDAY_DAYS:
+            errors.append(f"“{name}”超过 {MAX_HOLIDAY_DAYS} 天，请检查日期")
+            continue
+        for day in holiday.days():
+            if day in seen:
+                errors.append(f"{day.isoformat()} 同时出现在“{seen[day]}”和“{name}”中")
+            else:
+                seen[day] = name
+    make_up_seen: set[dt.date] = set()
+    for make_up in make_up_days:
+        day = make_up.date.isoformat()
+        if make_up.date.year != year:
+            errors.append(f"调休上班日 {day} 不在 {year} 年内")
+        elif make_up.date in make_up_seen:
+            errors.append(f"调休上班日 {day} 重复")
+        elif make_up.date in seen:
+            errors.append(f"{day} 既是假日（“{seen[make_up.date]}”）又是调休上班日")
+        elif make_up.date.weekday() < 5:
+            errors.append(f"调休上班日 {day} 不是周六或周日（平日本来就上班）")
+        make_up_seen.add(make_up.date)
+    return errors
+
+
+def recompute_provisional_deadlines(year: int, *, by: User | None) -> list[workdays.Recomputed]:
+    """Let every registered app re-derive its provisional deadlines; audit each change
+    of due date or provisional mark, and return those changes.
+
+    Runs in the caller's transaction, after the year's rows are written, so the
+    recomputers already see the entered calendar.
+    """
+    changes = []
+    for recompute in workdays.provisional_recomputers():
+        for change in recompute(year):
+            # A deadline that still runs into another missing year keeps its due date and
+            # its mark; only its calendar version moves, which is no news to anyone.
+            if (change.new.due, change.new.provisional) == (change.old.due, change.old.provisional):
+                continue
+            audit.record(
+                "calendar.deadline_recomputed",
+                by=by,
+                obj=change.obj,
+                actor_label="" if by is not None else "system",
+                details={
+                    "year": year,
+                    "what": change.label,
+                    "old": change.old.as_api(),
+                    "new": change.new.as_api(),
+                },
+            )
+            changes.append(change)
+    return changes
 
 
 @transaction.atomic
-def map_unit(unit: OrgUnit, *, onto: OrgUnit, by: User) -> OrgUnit:
-    """Declare an unknown name to mean an existing unit.
+def enter_calendar_year(
+    year: int,
+    holidays: Sequence[HolidayRange],
+    make_up_days: Sequence[MakeUpDay],
+    *,
+    by: User | None,
+    source: str = "国务院办公厅通知",
+) -> list[workdays.Recomputed]:
+    """Enter a year's arrangement (holidays and 调休上班 days) and mark the year known.
 
-    The name becomes an alias of ``onto`` so the next import resolves it, every
-    reference to the unconfirmed unit is moved across, and the unconfirmed
-    unit is disabled (never deleted: the audit trail still names it).
+    One transaction: the days, the year row, one version bump, the audit event
+    ``calendar.year_entered``, and the recomputation of provisional deadlines
+    (``calendar.deadline_recomputed`` each). Rows already in the table for other
+    dates of that year (a local closure entered early) are kept.
+    Raises ``CalendarEntryError`` and writes nothing when the entry is inconsistent.
     """
-    if unit.confirmed:
-        raise ValueError("只能映射待确认单位")
-    if not onto.confirmed or onto.pk == unit.pk:
-        raise ValueError("映射目标必须是已确认的其他单位")
-    UnitAlias.objects.get_or_create(name=unit.name, defaults={"unit": onto})
-    moved = 0
-    for relation in OrgUnit._meta.related_objects:
-        if relation.one_to_many and relation.related_model not in (OrgUnit, UnitAlias, User):
-            moved += relation.related_model._default_manager.filter(
-                **{relation.field.name: unit}
-            ).update(**{relation.field.name: onto})
-    unit.disabled_on = timezone.now()
-    OrgUnit.objects.filter(pk=unit.pk).update(disabled_on=unit.disabled_on)
+    # Serialise two administrators entering the same year: the version row is the lock.
+    CalendarVersion.objects.select_for_update().filter(pk=1).first()
+    errors = check_calendar_entry(year, holidays, make_up_days)
+    if errors:
+        raise CalendarEntryError(errors)
+    rows = {
+        day: CalendarDay(date=day, is_workday=False, name=h.name.strip(), source="manual")
+        for h in holidays
+        for day in h.days()
+    }
+    for m in make_up_days:
+        rows[m.date] = CalendarDay(
+            date=m.date, is_workday=True, name=m.name.strip() or "调休上班", source="manual"
+        )
+    CalendarDay.objects.filter(date__in=list(rows)).delete()
+    CalendarDay.objects.bulk_create(rows.values())
+    calendar_year = CalendarYear.objects.create(year=year, source=source[:200])
+    workdays.bump_version()  # bulk_create sends no signals
     audit.record(
-        "org_unit.mapped",
+        "calendar.year_entered",
         by=by,
-        obj=unit,
-        details={"onto": onto.name, "onto_id": onto.pk, "references_moved": moved},
+        obj=calendar_year,
+        details={
+            "year": year,
+            "source": source,
+            "holidays": [
+                {"name": h.name.strip(), "start": h.start, "end": h.end} for h in holidays
+            ],
+            "make_up_days": [m.date for m in make_up_days],
+        },
     )
-    return onto
+    return recompute_provisional_deadlines(year, by=by)

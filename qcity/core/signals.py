@@ -1,4 +1,4 @@
-"""Signal receivers: authentication audit and lockout; calendar cache invalidation."""
+"""Signal receivers: authentication audit and lockout; calendar versions."""
 
 from __future__ import annotations
 
@@ -33,4 +33,5 @@ def on_logout(sender, request, user, **kwargs) -> None:
 @receiver([post_save, post_delete], sender=CalendarDay)
 @receiver([post_save, post_delete], sender=CalendarYear)
 def on_calendar_change(sender, **kwargs) -> None:
-    workdays.invalidate()
+    # In the writing transaction: a rollback takes the bump back with the edit.
+    workdays.bump_version()

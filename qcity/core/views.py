@@ -3,14 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qcity.core import services
-from qcity.core.forms import ConfirmUnitForm, MapUnitForm
+from qcity.core import services, workflow
+from qcity.core.forms import ChangePasswordForm, ConfirmUnitForm, MapUnitForm
 from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
 from qcity.core.selectors import suggest_units
@@ -18,7 +17,7 @@ from qcity.core.selectors import suggest_units
 
 @login_required
 def change_password(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = ChangePasswordForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.change_own_password(
             request.user, form.cleaned_data["new_password1"], ip=request.META.get("REMOTE_ADDR")
@@ -33,7 +32,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
 def pending_units(request: HttpRequest) -> HttpResponse:
     units = list(
         OrgUnit.objects.enabled()
-        .filter(confirmed=False)
+        .filter(status=OrgUnit.Status.UNCONFIRMED)
         .prefetch_related("responsibilities__measure__plan")
     )
     suggestions = suggest_units([unit.name for unit in units])
@@ -51,16 +50,29 @@ def pending_units(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _take_step(request: HttpRequest, step, success_message: str) -> None:
+    """Run one workflow step for a page: a refused step becomes a Chinese message."""
+    try:
+        step()
+    except workflow.NotFound:
+        raise Http404 from None
+    except workflow.WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success_message)
+
+
 @require_POST
 @role_required(Role.COORDINATOR)
 def map_unit(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = get_object_or_404(OrgUnit.objects.enabled(), pk=pk, confirmed=False)
     form = MapUnitForm(request.POST)
     if form.is_valid():
         onto = form.cleaned_data["onto"]
-        services.map_unit(unit, onto=onto, by=request.user)
-        messages.success(
-            request, _("已将“%(a)s”映射为“%(b)s”。") % {"a": unit.name, "b": onto.name}
+        name = OrgUnit.objects.filter(pk=pk).values_list("name", flat=True).first()
+        _take_step(
+            request,
+            lambda: services.map_unit(pk, onto=onto, by=request.user),
+            _("已将“%(a)s”映射为“%(b)s”。") % {"a": name, "b": onto.name},
         )
     else:
         messages.error(request, _("请选择要映射到的单位。"))
@@ -70,16 +82,19 @@ def map_unit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @role_required(Role.COORDINATOR)
 def confirm_unit(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = get_object_or_404(OrgUnit.objects.enabled(), pk=pk, confirmed=False)
     form = ConfirmUnitForm(request.POST)
     if form.is_valid():
-        services.confirm_unit(
-            unit,
-            by=request.user,
-            kind=form.cleaned_data["kind"],
-            parent=form.cleaned_data["parent"],
+        name = OrgUnit.objects.filter(pk=pk).values_list("name", flat=True).first()
+        _take_step(
+            request,
+            lambda: services.confirm_unit(
+                pk,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                parent=form.cleaned_data["parent"],
+            ),
+            _("已确认单位“%(a)s”。") % {"a": name},
         )
-        messages.success(request, _("已确认单位“%(a)s”。") % {"a": unit.name})
     else:
         messages.error(request, _("请选择单位类型。"))
     return redirect("pending_units")

@@ -225,3 +225,100 @@ def test_create_admin_makes_an_administrator_who_must_change_the_password(
             str(secret),
         )
     assert not User.objects.filter(username="root-sys").exists()
+
+
+# --- item 3: the unit decides what an account sees, so it is the security admin's to grant ---
+
+CITY = "铁岭市人民政府"
+
+
+def _post_user(client, target, **fields):
+    """POST the change form with every field either admin could send."""
+    data = {
+        "username": target.username,
+        "full_name": target.full_name,
+        "phone": target.phone,
+        "unit": target.unit_id or "",
+        "role": target.role,
+        "data_scope": target.data_scope,
+        "is_active": "on" if target.is_active else "",
+    }
+    data.update(fields)
+    return client.post(f"/admin/core/user/{target.pk}/change/", data)
+
+
+def test_the_system_admin_cannot_widen_a_users_scope_by_moving_their_unit(client, staff, plan):
+    from qcity.plans.selectors import visible_measures
+
+    kaiyuan = staff["kaiyuan"]
+    assert visible_measures(kaiyuan).count() == 0
+    city = OrgUnit.objects.get(name=CITY)
+    client.force_login(staff["sysadmin"])
+    page = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
+    assert 'name="unit"' not in page  # shown, not editable
+    _post_user(client, kaiyuan, unit=city.pk, full_name="孙开原")
+    kaiyuan.refresh_from_db()
+    assert kaiyuan.unit.name == "开原市市场监督管理局" and kaiyuan.full_name == "孙开原"
+    assert visible_measures(kaiyuan).count() == 0
+    event = AuditEvent.objects.get(action="admin.user.changed", object_id=str(kaiyuan.pk))
+    assert event.details["fields"] == ["full_name"]
+
+
+def test_the_security_admin_moves_a_user_to_another_unit_and_it_is_audited(client, staff, plan):
+    from qcity.plans.selectors import visible_measures
+
+    kaiyuan = staff["kaiyuan"]
+    city = OrgUnit.objects.get(name=CITY)
+    client.force_login(staff["secadmin"])
+    _post_user(client, kaiyuan, unit=city.pk, full_name="改不了")
+    kaiyuan.refresh_from_db()
+    assert kaiyuan.unit == city and kaiyuan.full_name == "kaiyuan"
+    assert visible_measures(kaiyuan).count() > 0  # the grant is real, and it is the secadmin's
+    event = AuditEvent.objects.get(action="admin.user.changed", object_id=str(kaiyuan.pk))
+    assert event.actor == staff["secadmin"]
+    assert event.details["changes"] == {"unit": ["开原市市场监督管理局", CITY]}
+
+
+def test_the_system_admin_sets_the_unit_of_an_account_that_has_no_role_yet(client, staff):
+    client.force_login(staff["sysadmin"])
+    first = OrgUnit.objects.get(name="市水利局")
+    client.post(
+        "/admin/core/user/add/",
+        {"username": "shuili", "full_name": "水利联络员", "unit": first.pk, "phone": ""},
+    )
+    created = User.objects.get(username="shuili")
+    assert created.unit == first
+    second = OrgUnit.objects.get(name="市农业农村局")
+    _post_user(client, created, unit=second.pk)
+    created.refresh_from_db()
+    assert created.unit == second and created.role == "" and not created.is_active
+
+
+def test_once_a_role_is_granted_the_system_admin_no_longer_moves_the_account(client, staff):
+    created = User.objects.create(username="shuili", unit=OrgUnit.objects.get(name="市水利局"))
+    client.force_login(staff["secadmin"])
+    _post_user(client, created, role="department_liaison", is_active="on")
+    created.refresh_from_db()
+    assert created.role == "department_liaison"
+    client.force_login(staff["sysadmin"])
+    _post_user(client, created, unit=OrgUnit.objects.get(name=CITY).pk)
+    created.refresh_from_db()
+    assert created.unit.name == "市水利局"
+
+
+def test_the_admin_password_form_leads_to_the_audited_change_page(client, staff):
+    client.force_login(staff["sysadmin"])
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/password/"
+    html = client.get("/admin/").content.decode()
+    assert 'href="/accounts/password/"' in html and "/admin/password_change/" not in html
+
+
+def test_the_user_form_says_who_decides_what(client, staff):
+    kaiyuan = staff["kaiyuan"]
+    client.force_login(staff["sysadmin"])
+    html = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
+    assert "由安全管理员授予" in html
+    client.force_login(staff["secadmin"])
+    html = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
+    assert "由系统管理员维护" in html

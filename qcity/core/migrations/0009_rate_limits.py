@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_user_must_change_password'),
+        ('core', '0008_admin_verbose_names'),
     ]
 
     operations = [

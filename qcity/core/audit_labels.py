@@ -1,0 +1,160 @@
+"""Readable names for audit actions, export kinds and detail keys.
+
+The audit chain stores stable codes (``auth.login_failed``); the audit admin
+shows what they mean. Every action recorded anywhere in the code has a label
+here (tests/core/test_admin_i18n.py checks the source); an unknown action,
+e.g. one recorded by a newer version, falls back to its code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS: dict[str, Any] = {
+    "auth.login": _("登录成功"),
+    "auth.login_failed": _("登录失败"),
+    "auth.locked": _("账户被锁定"),
+    "auth.logout": _("退出登录"),
+    "auth.idle_timeout": _("长时间未操作，自动退出"),
+    "auth.session_expired": _("登录时长到上限，自动退出"),
+    "user.created": _("创建账户"),
+    "user.unlocked": _("解除锁定"),
+    "user.password_reset": _("重置为临时密码"),
+    "user.password_changed": _("修改密码"),
+    "user.deactivated": _("停用账户"),
+    "api_token.issued": _("签发 API 令牌"),
+    "api_token.revoked": _("吊销 API 令牌"),
+    "org_unit.loaded": _("加载组织机构"),
+    "org_unit.unconfirmed_created": _("登记待确认单位"),
+    "org_unit.confirmed": _("确认单位"),
+    "org_unit.mapped": _("映射单位"),
+    "calendar.loaded": _("加载节假日日历"),
+    "calendar.year_entered": _("录入年度节假日安排"),
+    "calendar.deadline_recomputed": _("按正式日历重算期限"),
+    "audit.checkpoint": _("签署审计检查点"),
+    "plan.imported": _("导入实施方案"),
+    "plan.reimported": _("重新导入实施方案"),
+    "export.xlsx": _("导出 XLSX"),
+}
+
+# ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
+ADMIN_VERBS: dict[str, Any] = {
+    "added": _("后台新增"),
+    "changed": _("后台修改"),
+    "disabled": _("后台停用"),
+    "enabled": _("后台启用"),
+}
+
+# ``details["what"]`` of ``export.xlsx``: which list was exported.
+EXPORT_LABELS: dict[str, Any] = {
+    "plan.breakdown": _("任务分解表"),
+    "plan.matrix": _("责任矩阵"),
+    "plan.my_measures": _("我的任务"),
+}
+
+DETAIL_LABELS: dict[str, Any] = {
+    "reason": _("原因"),
+    "failed_count": _("失败次数"),
+    "until": _("锁定至"),
+    "after_failures": _("连续失败次数"),
+    "fields": _("修改的字段"),
+    "changes": _("变更"),
+    "what": _("导出内容"),
+    "rows": _("行数"),
+    "role": _("角色"),
+    "unit": _("单位"),
+    "demo": _("演示数据"),
+    "for": _("令牌持有人"),
+    "source": _("来源"),
+    "sha256": _("文件 SHA-256"),
+    "unconfirmed_units": _("待确认单位"),
+    "kind": _("类型"),
+    "parent": _("上级单位"),
+    "onto": _("映射到"),
+    "onto_id": _("映射目标编号"),
+    "references_moved": _("转移的引用数"),
+    "created": _("新建"),
+    "updated": _("更新"),
+    "years": _("年度数"),
+    "days": _("天数"),
+}
+
+REASON_LABELS: dict[str, Any] = {
+    "unknown_user": _("用户名不存在"),
+    "locked": _("账户锁定中"),
+    "idle": _("长时间未操作"),
+    "max_age": _("登录时长到上限"),
+}
+
+
+def action_label(action: str, details: dict | None = None) -> str:
+    """The readable name of ``action``; an export says which list it was."""
+    if action in ACTION_LABELS:
+        label = str(ACTION_LABELS[action])
+        if action == "export.xlsx" and details and details.get("what"):
+            what = details["what"]
+            label = f"{label}：{EXPORT_LABELS.get(what, what)}"
+        return label
+    parts = action.split(".")
+    if len(parts) == 3 and parts[0] == "admin" and parts[2] in ADMIN_VERBS:
+        return f"{ADMIN_VERBS[parts[2]]}{model_label(parts[1])}"
+    return action
+
+
+def model_label(model_name: str) -> str:
+    """A model's verbose name from its lower-case name, or the name itself."""
+    for model in apps.get_models():
+        if model._meta.model_name == model_name:
+            return str(model._meta.verbose_name)
+    return model_name
+
+
+def object_type_label(object_type: str) -> str:
+    """``core.orgunit`` → 组织单位."""
+    try:
+        return str(apps.get_model(object_type)._meta.verbose_name) if object_type else ""
+    except (LookupError, ValueError):
+        return object_type
+
+
+def field_label(object_type: str, name: str) -> str:
+    try:
+        return str(apps.get_model(object_type)._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name
+
+
+def detail_lines(object_type: str, details: dict) -> list[tuple[str, str]]:
+    """``details`` as (label, text) pairs for people; the raw JSON stays beside it."""
+    lines = []
+    for key, value in details.items():
+        label = str(DETAIL_LABELS.get(key, key))
+        if key == "fields" and isinstance(value, list):
+            text = "、".join(field_label(object_type, str(v)) for v in value)
+        elif key == "changes" and isinstance(value, dict):
+            text = "；".join(
+                f"{field_label(object_type, str(k))}：{_pair(v)}" for k, v in value.items()
+            )
+        elif key == "what":
+            text = str(EXPORT_LABELS.get(value, value))
+        elif key == "reason":
+            text = str(REASON_LABELS.get(value, value))
+        elif isinstance(value, list):
+            text = "；".join(str(v) for v in value) or "—"
+        elif isinstance(value, bool):
+            text = str(_("是") if value else _("否"))
+        else:
+            text = str(value)
+        lines.append((label, text))
+    return lines
+
+
+def _pair(value: Any) -> str:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        empty = str(_("（空）"))
+        return f"{value[0] or empty} → {value[1] or empty}"
+    return str(value)
