@@ -116,7 +116,7 @@ def _audit_refusal(request: HttpRequest, which: str, limit: int, label: str = ""
         ip=client_ip(request),
         actor_label=label[:150],
         details={
-            "limit": which,
+            "reason": which,
             "max_attempts": limit,
             "window_seconds": settings.RATE_LIMIT_WINDOW_SECONDS,
         },

@@ -353,7 +353,7 @@ def test_login_attempts_for_one_account_are_limited_even_with_the_right_password
     assert User.objects.get(username="nongye").failed_login_count == 3
     assert not AuditEvent.objects.filter(action="auth.login").exists()
     event = AuditEvent.objects.get(action="auth.rate_limited")
-    assert event.details["limit"] == "login_per_account" and event.actor_label == "nongye"
+    assert event.details["reason"] == "login_per_account" and event.actor_label == "nongye"
     # Other accounts are unaffected.
     assert _login(client, "gongxin", PASSWORD, ip="10.0.1.9").status_code == 302
 
@@ -410,7 +410,7 @@ def test_bad_tokens_from_one_address_are_limited_and_then_every_token_waits(
     assert int(response["Retry-After"]) > 0
     assert client.get("/api/v1/plans", REMOTE_ADDR="10.0.3.2", **_bearer(good)).status_code == 200
     event = AuditEvent.objects.get(action="auth.rate_limited")
-    assert event.details["limit"] == "api_token_per_address" and event.ip == "10.0.3.1"
+    assert event.details["reason"] == "api_token_per_address" and event.ip == "10.0.3.1"
 
 
 @override_settings(API_TOKEN_FAILURE_LIMIT_PER_ADDRESS=3)
