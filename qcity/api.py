@@ -1,29 +1,105 @@
 """The JSON API under /api/v1/: one NinjaAPI, routers from each app, stable error codes.
 
 Errors always have the shape {"code": "...", "message": "..."}; ``code`` is
-stable for clients, ``message`` is for people (Chinese).
+stable for clients, ``message`` is for people (Chinese). Every error status an
+operation can answer with is in the OpenAPI document (``QcityAPI.get_openapi_schema``);
+errors produced outside ninja (unknown paths, wrong methods, 500s) get the same
+shape from ``core.edge.ApiJsonErrorsMiddleware``.
 """
 
 from __future__ import annotations
 
+import logging
+
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
+from qcity.core import ratelimit
+from qcity.core.edge import API_ERRORS
+from qcity.core.models import User
 from qcity.core.services import user_for_token
 from qcity.core.workflow import WorkflowError
 
 
+class AccountRefused(Exception):
+    """A valid token whose account may not act now (the pages would refuse it too)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code)
+        self.code, self.message = code, message
+
+
+def account_refusal(user: User) -> AccountRefused | None:
+    """The account rules the pages apply at login and on every request, for API callers."""
+    if user.is_locked():
+        # LockoutModelBackend refuses a locked account at login even with the right password.
+        return AccountRefused("account_locked", "账户已锁定，请稍后再试或联系安全管理员")
+    if user.must_change_password:
+        # SessionPolicyMiddleware sends such a user to the password page and nowhere else.
+        return AccountRefused("password_change_required", "请先修改临时密码")
+    return None
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
+        ratelimit.check_token_address(request)
         user = user_for_token(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            ratelimit.record_token_failure(request)
+            return None
+        refusal = account_refusal(user)
+        if refusal is not None:
+            raise refusal
+        request.user = user
         return user
 
 
-api = NinjaAPI(
+class Error(Schema):
+    code: str
+    message: str
+    # Only for 422: what was wrong with which parameter.
+    errors: list[dict] | None = None
+
+
+# The error statuses every operation documents, with the codes each can carry.
+DOCUMENTED_ERRORS: dict[int, str] = {
+    400: "bad_request：请求格式不正确（如 Host 头不被允许、参数过多）",
+    401: "unauthenticated：未登录，或令牌不存在、已吊销、已过期",
+    403: "forbidden / password_change_required / account_locked",
+    422: "invalid_request：参数不合法（类型、范围、长度，或含空字符 NUL）",
+    429: "too_many_requests：同一地址的无效令牌尝试过多，见 Retry-After",
+    500: "server_error：服务器内部错误",
+}
+NOT_FOUND = "not_found：对象不存在或不在数据范围内"
+
+
+class QcityAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error_ref = {"$ref": "#/components/schemas/Error"}
+        schema["components"]["schemas"]["Error"] = Error.model_json_schema()
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                errors = dict(DOCUMENTED_ERRORS)
+                # An operation that names an object (in its path or as ``…_id``) can miss it.
+                if "{" in path or any(
+                    p["name"].endswith("_id") for p in operation.get("parameters", [])
+                ):
+                    errors[404] = NOT_FOUND
+                for status, description in sorted(errors.items()):
+                    operation["responses"].setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": error_ref}},
+                        },
+                    )
+        return schema
+
+
+api = QcityAPI(
     title="qcity API",
     version="1",
     urls_namespace="api",
@@ -32,6 +108,8 @@ api = NinjaAPI(
     # unsafe methods) for the pages.
     auth=[TokenAuth(), django_auth],
 )
+
+logger = logging.getLogger("django.request")
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str, **extra):
@@ -48,6 +126,18 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError):
     return _error(request, 401, "unauthenticated", "需要登录或有效的 API 令牌")
 
 
+@api.exception_handler(AccountRefused)
+def account_refused(request: HttpRequest, exc: AccountRefused):
+    return _error(request, 403, exc.code, exc.message)
+
+
+@api.exception_handler(ratelimit.RateLimited)
+def rate_limited(request: HttpRequest, exc: ratelimit.RateLimited):
+    response = _error(request, 429, exc.code, exc.message)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @api.exception_handler(ValidationError)
 def invalid(request: HttpRequest, exc: ValidationError):
     return _error(request, 422, "invalid_request", "请求参数不正确", errors=exc.errors)
@@ -61,8 +151,21 @@ def workflow_refused(request: HttpRequest, exc: WorkflowError):
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError):
-    codes = {403: "forbidden", 405: "method_not_allowed", 429: "too_many_requests"}
-    return _error(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+    code = API_ERRORS.get(exc.status_code, ("error", ""))[0]
+    return _error(request, exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception):
+    # Logged as Django logs its own 500s (so error mails and log shippers see it),
+    # but answered in the API's shape, never with a traceback (ninja's default in DEBUG).
+    logger.error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=exc,
+        extra={"status_code": 500, "request": request},
+    )
+    return _error(request, 500, "server_error", "服务器内部错误，请稍后重试")
 
 
 from qcity.core.api import router as core_router  # noqa: E402

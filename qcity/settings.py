@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it also sees the responses built from exceptions further in.
+    "qcity.core.edge.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "qcity.core.middleware.ContentSecurityPolicyMiddleware",
     "qcity.core.headers.NoStoreMiddleware",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the session, the form data or the database.
+    "qcity.core.edge.RequestTextGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -137,6 +141,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=3650)  # MAX_TOKEN_DAYS
 # Beyond this an export is refused with a hint to filter first (core.exports), not truncated.
 EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 100_000, minimum=1, maximum=1_000_000)
+# Rate limits on authentication (ADR 0014): attempts per fixed window, counted in the
+# database so that every worker process sees the same counts.
+RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 300, minimum=1)
+LOGIN_RATE_LIMIT_PER_ADDRESS = env_int("LOGIN_RATE_LIMIT_PER_ADDRESS", 60, minimum=1)
+LOGIN_RATE_LIMIT_PER_ACCOUNT = env_int("LOGIN_RATE_LIMIT_PER_ACCOUNT", 10, minimum=1)
+API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = env_int("API_TOKEN_FAILURE_LIMIT_PER_ADDRESS", 20, minimum=1)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# `@paginate` without an argument gets the bounded limit/offset too (ADR 0014).
+NINJA_PAGINATION_CLASS = "qcity.core.paging.LimitOffset"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from qcity.api import api
 from qcity.core import views as core_views
 from qcity.core.forms import LoginForm
+from qcity.core.ratelimit import RateLimitedLoginView
 from qcity.plans import views as plan_views
 
 admin.site.site_header = _("质量强市数字化平台 · 系统管理")
@@ -16,7 +17,7 @@ urlpatterns = [
     path("", plan_views.home, name="home"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(
+        RateLimitedLoginView.as_view(
             authentication_form=LoginForm, redirect_authenticated_user=True
         ),
         name="login",

@@ -2,10 +2,11 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from qcity.core import services, workflow
 from qcity.core.models import OrgUnit, Transition
+from qcity.core.paging import LimitOffset
 from qcity.core.scope import get_scoped_or_404, scoped
 
 router = Router(tags=["org units"])
@@ -33,7 +34,7 @@ class OrgUnitOut(Schema):
 
 
 @router.get("/org-units", response=list[OrgUnitOut])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_org_units(request: HttpRequest):
     return scoped(request.user, OrgUnit.objects.prefetch_related("aliases").order_by("path"))
 

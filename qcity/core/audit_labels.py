@@ -18,6 +18,7 @@ ACTION_LABELS: dict[str, Any] = {
     "auth.login": _("登录成功"),
     "auth.login_failed": _("登录失败"),
     "auth.locked": _("账户被锁定"),
+    "auth.rate_limited": _("尝试过于频繁，已限制"),
     "auth.logout": _("退出登录"),
     "auth.idle_timeout": _("长时间未操作，自动退出"),
     "auth.session_expired": _("登录时长到上限，自动退出"),
@@ -81,6 +82,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "updated": _("更新"),
     "years": _("年度数"),
     "days": _("天数"),
+    "max_attempts": _("每个时段最多尝试次数"),
+    "window_seconds": _("时段长度（秒）"),
 }
 
 REASON_LABELS: dict[str, Any] = {
@@ -88,6 +91,9 @@ REASON_LABELS: dict[str, Any] = {
     "locked": _("账户锁定中"),
     "idle": _("长时间未操作"),
     "max_age": _("登录时长到上限"),
+    "login_per_address": _("同一地址登录尝试过多"),
+    "login_per_account": _("同一账户登录尝试过多"),
+    "api_token_per_address": _("同一地址无效令牌过多"),
 }
 
 

@@ -570,3 +570,32 @@ class Transition(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[override]
         raise PermissionError("流转记录只能追加，不能删除")
+
+
+class RateLimitCounter(models.Model):
+    """How many attempts one key (an address or an account) made in one time window.
+
+    A table rather than a cache so that every worker process, on every host, counts
+    the same attempts (ADR 0014). Rows older than the previous window are deleted
+    as new windows open; nothing else refers to them.
+    """
+
+    # For the scope system check (scope branch): no page, list or API reads these rows.
+    scope_exempt = "internal to core.ratelimit: counters, never shown to anyone"
+
+    bucket = models.CharField(max_length=120)
+    window_start = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("频率限制计数")
+        verbose_name_plural = _("频率限制计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "window_start"], name="rate_limit_bucket_window_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="rate_limit_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}@{self.window_start}: {self.hits}"

@@ -2,9 +2,10 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
+from qcity.core.paging import LimitOffset
 from qcity.plans import selectors
 from qcity.plans.models import Measure, Target
 
@@ -97,11 +98,12 @@ class MeasureDetailOut(MeasureOut):
 
 class MeasureFilter(Schema):
     plan_id: int | None = None
-    q: str | None = None
+    # The search page reads at most 100 characters too; longer is refused, not cut.
+    q: str | None = Field(None, max_length=100, description="搜索词（空格分隔，至多 100 字）")
 
 
 @router.get("/plans", response=list[PlanOut])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_plans(request: HttpRequest):
     return selectors.visible_plans(request.user)
 
@@ -124,7 +126,7 @@ def list_targets(request: HttpRequest, plan_id: int):
 
 
 @router.get("/measures", response=list[MeasureOut])
-@paginate(LimitOffsetPagination)
+@paginate(LimitOffset)
 def list_measures(request: HttpRequest, filters: Query[MeasureFilter]):
     plan = selectors.get_plan(request.user, filters.plan_id) if filters.plan_id else None
     if filters.q:
