@@ -298,3 +298,15 @@ def test_the_coordinator_sees_it_and_strangers_get_login_or_404(
     assert client.get(f"/files/{attachment.pk}/").status_code == 200
     assert client.get(f"/files/{attachment.pk + 1000}/").status_code == 404
     assert client.get("/files/99999999999999999999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_zip_bomb_named_docx_is_refused_before_it_is_inflated(store, personas, nongye_unit):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"\0" * (101 * 1024 * 1024))
+    with pytest.raises(AttachmentRefused) as excinfo:
+        attach(nongye_unit, upload("说明.docx", out.getvalue()), by=personas["nongye"])
+    assert excinfo.value.code == "zip_bomb"
+    assert stored_files(store) == [] and not Attachment.objects.exists()
