@@ -42,6 +42,13 @@ def deliver_notices(notice_ids: list[int]) -> dict[str, int]:
 
 
 @task()
+def retry_failed_notices() -> dict[str, int]:
+    from qcity.core import notices
+
+    return notices.retry_failed()
+
+
+@task()
 def sweep_orphan_files() -> int:
     from qcity.core import files
 
@@ -145,4 +152,5 @@ def _signing_key_configured() -> bool:
 
 
 periodic("files.sweep_orphans", sweep_orphan_files, hours=1)
+periodic("notices.retry_failed", retry_failed_notices, hours=1)
 periodic("audit.checkpoint", audit_checkpoint, hours=1, enabled=_signing_key_configured)

@@ -181,6 +181,20 @@ def deliver(notice_ids: Iterable[int]) -> dict[str, int]:
     return counts
 
 
+MAX_ATTEMPTS = 3
+
+
+def retry_failed(max_attempts: int = MAX_ATTEMPTS) -> dict[str, int]:
+    """Try failed deliveries again (the hourly job), up to ``max_attempts`` in all."""
+    with transaction.atomic():
+        again = NoticeDelivery.objects.select_for_update().filter(
+            status=NoticeDelivery.Status.FAILED, attempts__lt=max_attempts
+        )
+        notice_ids = sorted(set(again.values_list("notice_id", flat=True)))
+        again.update(status=NoticeDelivery.Status.PENDING)
+    return deliver(notice_ids)
+
+
 # --- reading and marking --------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from qcity.core.models import AuditEvent, Notice, NoticeDelivery, OrgUnit
-from qcity.core.notices import notify
+from qcity.core.notices import notify, retry_failed
 from tests.task_helpers import run_worker
 
 SUBJECT = "催报：2026年第一季度进展报告将于3月31日截止"
@@ -165,6 +165,56 @@ def test_an_unreachable_mail_server_is_recorded_as_a_failed_delivery(
     # The other channel and the in-app notice are unaffected.
     assert notice.deliveries.get(channel="log").status == "sent"
     assert Notice.objects.filter(pk=notice.pk, read_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_email_is_retried_by_the_hourly_job_up_to_three_attempts(
+    monkeypatch, settings, personas, nongye_unit, django_capture_on_commit_callbacks
+):
+    settings.NOTICE_CHANNELS = ["email"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    port = _free_port()
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    nongye = personas["nongye"]
+    nongye.email = "nongye@example.org"
+    nongye.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([nongye], nongye_unit, SUBJECT)
+    run_worker(monkeypatch)
+    assert NoticeDelivery.objects.get().status == "failed"
+
+    # The server is back: the next retry sends it.
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert retry_failed() == {"sent": 1, "failed": 0, "skipped": 0}
+    finally:
+        server.stop()
+    delivery = NoticeDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert len(inbox.messages) == 1
+    assert retry_failed() == {"sent": 0, "failed": 0, "skipped": 0}  # sent stays sent
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_keeps_failing_stops_after_three_attempts(
+    monkeypatch, settings, personas, django_capture_on_commit_callbacks
+):
+    settings.NOTICE_CHANNELS = ["email"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 5
+    nongye = personas["nongye"]
+    nongye.email = "nongye@example.org"
+    nongye.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([nongye], None, SUBJECT)
+    run_worker(monkeypatch)
+    assert retry_failed()["failed"] == 1
+    assert retry_failed()["failed"] == 1
+    assert retry_failed() == {"sent": 0, "failed": 0, "skipped": 0}
+    delivery = NoticeDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
 
 
 # --- the in-app list ------------------------------------------------------------------------
