@@ -41,9 +41,13 @@ defaults: migrate
 messages: install
 	$(QCITY) compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
+# The task worker and the timer loop run beside the server and stop with it (ADR 0019).
 run: defaults messages
 	$(QCITY) audit_keygen --if-missing
 	@echo "qcity: http://$(HOST):$(PORT)/  (demo users: see README)"
+	@$(QCITY) db_worker --interval 2 & worker=$$!; \
+	$(QCITY) run_timers --every 60 & timers=$$!; \
+	trap 'kill $$worker $$timers 2>/dev/null; wait' EXIT INT TERM; \
 	$(QCITY) runserver $(HOST):$(PORT)
 
 test: system-deps install messages

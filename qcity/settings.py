@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     # `runserver` serves /static/ through WhiteNoise too, with the same headers.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "qcity.core",
     "qcity.plans",
 ]
@@ -82,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "qcity.core.notices.unread_notices",
             ],
         },
     },
@@ -169,6 +172,16 @@ STATICFILES_DIRS = [
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Attachments (core.files, ADR 0017): a directory by default; object storage in
+    # production is django-storages' S3 backend named here (README, "Attachments").
+    "attachments": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(env_str("QCITY_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -180,6 +193,36 @@ WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 if not PRODUCTION:
     # Development serves through the finders; the empty root keeps WhiteNoise quiet.
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# Attachments (core.files, ADR 0017): size limit, accepted types (detected from the
+# content), and how old a stored file without a row must be before the sweep removes it.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20, minimum=1, maximum=2048) * 1024 * 1024
+ATTACHMENT_ALLOWED_TYPES = env_list(
+    "ATTACHMENT_ALLOWED_TYPES", ["pdf", "png", "jpeg", "gif", "webp", "docx", "xlsx", "pptx"]
+)
+ATTACHMENT_ORPHAN_HOURS = env_int("ATTACHMENT_ORPHAN_HOURS", 6, minimum=1)
+
+# Notices (core.notices, ADR 0018): the message channels every notice goes through
+# besides the in-app list. "email" sends through Django's SMTP backend below.
+NOTICE_CHANNELS = env_list("NOTICE_CHANNELS", ["log"])
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qcity@localhost")
+
+# Background work (ADR 0019): django-tasks with the database backend; `qcity db_worker`
+# runs the tasks, `qcity run_timers` enqueues the due scheduled jobs.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from qcity.core import audit, audit_labels, services, workdays
 from qcity.core.forms import CalendarYearEntryForm, HolidayRangeFormSet
@@ -609,3 +610,9 @@ admin.site.password_change = _password_change
 # Each administrator has a handful of pages, listed on the index; the sidebar repeating
 # them would take a fifth of a 1366 px screen from the audit log.
 admin.site.enable_nav_sidebar = False
+
+# django-tasks-db registers its task list (English, with task arguments that name business
+# objects); the three administrators see no business data, and the worker is operated
+# from the command line (ADR 0019).
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)

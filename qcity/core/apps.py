@@ -10,7 +10,11 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         from qcity import deploy  # noqa: F401  (registers the production start-up check)
-        from qcity.core import checks, signals  # noqa: F401  (registers checks, connects receivers)
+        from qcity.core import (  # noqa: F401  (registers checks, connects receivers)
+            checks,
+            jobs,
+            signals,
+        )
 
         pre_migrate.connect(_lift_audit_guards, sender=self)
         post_migrate.connect(_reinstall_audit_guards, sender=self)

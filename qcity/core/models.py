@@ -599,3 +599,130 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}@{self.window_start}: {self.hits}"
+
+
+class Attachment(models.Model):
+    """A file attached to an object (a report's evidence, later an inspection's photos).
+
+    Written only by ``core.files.attach`` after the content passed its checks; served only
+    by ``core.files.serve``, which first finds the owner object through the data scope.
+    The stored name is random: nothing the uploader typed reaches the storage's paths.
+    """
+
+    # For the scope system check: an attachment is read only through its owner's scope.
+    scope_exempt = "served only through its owner's scope: core.files.get_for_download"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Text, so one table serves integer and UUID keys alike.
+    object_id = models.CharField(max_length=64)
+    owner = GenericForeignKey("content_type", "object_id")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    media_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    storage_name = models.CharField(max_length=255, unique=True)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["uploaded_at", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="attachment_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Notice(models.Model):
+    """An in-app notice to one person, kept with the object it concerns (core.notices)."""
+
+    # For the scope system check: a notice is shown only to its recipient (core.notices).
+    scope_exempt = "shown only to its recipient: core.notices.for_user"
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="notices", verbose_name=_("接收人")
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    subject_object = GenericForeignKey("content_type", "object_id")
+    subject = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    created_at = models.DateTimeField(_("时间"))
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notice_recipient_read_idx"),
+            models.Index(fields=["content_type", "object_id"], name="notice_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class NoticeDelivery(models.Model):
+    """One notice sent through one message channel (e-mail, log, later SMS)."""
+
+    scope_exempt = "internal to core.notices: read with its notice"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        SKIPPED = "skipped", _("未发送（无地址）")
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(_("渠道"), max_length=30)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知发送")
+        verbose_name_plural = _("通知发送")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "channel"], name="notice_delivery_channel_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}/{self.channel}: {self.status}"
+
+
+class JobRun(models.Model):
+    """One scheduled job enqueued for one due item (core.jobs): the row that makes it once.
+
+    ``run_timers`` inserts the row and enqueues the task in one transaction; the unique
+    key (job, item, due) refuses a second insert, so two timer processes, or a timer run
+    again after a restart, never enqueue the same due item twice.
+    """
+
+    scope_exempt = "internal to core.jobs: bookkeeping of scheduled jobs"
+
+    job = models.CharField(max_length=100)
+    item = models.CharField(max_length=100)
+    due = models.CharField(max_length=40)
+    enqueued_at = models.DateTimeField()
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务记录")
+        verbose_name_plural = _("定时任务记录")
+        constraints = [
+            models.UniqueConstraint(fields=["job", "item", "due"], name="job_run_once_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.item} @ {self.due}"

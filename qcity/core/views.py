@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from qcity.core import services, workflow
+from qcity.core import files, notices, services, workflow
 from qcity.core.forms import ChangePasswordForm, ConfirmUnitForm, MapUnitForm
 from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
@@ -98,3 +99,31 @@ def confirm_unit(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("请选择单位类型。"))
     return redirect("pending_units")
+
+
+@login_required
+def download_file(request: HttpRequest, pk: int) -> HttpResponse:
+    # The owner object's data scope decides; anything else is 404 (core.files).
+    return files.serve(request, pk)
+
+
+@login_required
+def notice_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(notices.for_user(request.user).select_related("content_type"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "core/notices.html", {"page": page})
+
+
+@require_POST
+@login_required
+def notice_mark_read(request: HttpRequest) -> HttpResponse:
+    # One notice (its id in the form) or all unread ones; only the user's own are touched.
+    raw = request.POST.get("notice", "")
+    if raw:
+        if not raw.isdigit() or len(raw) > 18:
+            raise Http404
+        notices.mark_read(request.user, [int(raw)])
+    else:
+        notices.mark_read(request.user)
+    return redirect("notice_list")
