@@ -39,6 +39,9 @@ ACTION_LABELS: dict[str, Any] = {
     "audit.checkpoint": _("签署审计检查点"),
     "plan.imported": _("导入实施方案"),
     "plan.reimported": _("重新导入实施方案"),
+    "plan.uploaded": _("上传实施方案文件"),
+    "plan.upload_confirmed": _("确认导入上传的方案"),
+    "plan.responsibilities_set": _("调整牵头和配合单位"),
     "export.xlsx": _("导出 XLSX"),
 }
 
@@ -84,6 +87,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "days": _("天数"),
     "max_attempts": _("每个时段最多尝试次数"),
     "window_seconds": _("时段长度（秒）"),
+    "lead": _("牵头单位"),
+    "support": _("配合单位"),
 }
 
 REASON_LABELS: dict[str, Any] = {

@@ -88,6 +88,9 @@ class Measure(models.Model):
     withdrawn = models.BooleanField(
         _("已撤销"), default=False, help_text=_("重新导入的文本中已不再有此项措施")
     )
+    # Set when the coordinator changes the 牵头/配合 units by hand: a re-import then
+    # keeps them and says so in its change list (ADR 0020).
+    units_edited = models.BooleanField(_("责任单位已手工调整"), default=False)
 
     class Meta:
         verbose_name = _("具体举措")
@@ -103,7 +106,8 @@ class Measure(models.Model):
     @property
     def lead_names(self) -> list[str]:
         # Reads the prefetched responsibilities, so a list of measures costs no extra query.
-        return [r.written_name for r in self.responsibilities.all() if r.is_lead]
+        # The canonical name: the written form is the source text, not the unit's name.
+        return [r.org_unit.name for r in self.responsibilities.all() if r.is_lead]
 
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
@@ -216,3 +220,40 @@ class Target(models.Model):
         return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Q(
             measure__in=Measure.objects.filter(Measure.scope_q(units))
         )
+
+
+class PlanUpload(models.Model):
+    """A plan file uploaded in the browser, kept between its dry run and its confirmation.
+
+    The confirmation posts only ``token``; the bytes are read again from here, so what
+    is imported is exactly what was reviewed (``sha256``). Unconfirmed uploads expire.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    owner_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("管理单位")
+    )
+    name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(_("文件内容"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("确认导入时间"), null=True, blank=True)
+    plan = models.ForeignKey(
+        Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="uploads"
+    )
+
+    class Meta:
+        verbose_name = _("方案上传")
+        verbose_name_plural = _("方案上传")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # An upload belongs to the unit that will own the plan, like the plan itself.
+        return Q(owner_unit__in=units)
