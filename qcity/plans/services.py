@@ -188,7 +188,10 @@ def _sync_measures(
             if changed is None and not report.created:
                 report.changes.append(f"新增措施 {measure}")
             elif changed:
-                report.changes.append(f"措施 {measure.number} 变更：{'、'.join(changed)}")
+                # Field names a reader understands (责任单位原文, not units_text).
+                with translation.override("zh-hans"):
+                    labels = [str(Measure._meta.get_field(name).verbose_name) for name in changed]
+                report.changes.append(f"措施 {measure.number} 变更：{'、'.join(labels)}")
             if measure.units_edited:
                 # The coordinator's division of labour wins over the text (ADR 0020);
                 # a changed 责任单位 clause is reported, not applied.

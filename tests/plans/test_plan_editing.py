@@ -54,6 +54,7 @@ def test_it_uploads_an_amended_plan_shows_the_differences_and_imports_them_on_co
     staged = PlanUpload.objects.get()
     assert response.url == f"/plans/upload/{staged.token}/"
     review = client.get(response.url).content.decode()
+    assert "措施 1 变更：责任单位原文" in review
     assert "措施 1 责任单位：市科技局、市工业和信息化局、市市场监管局 → " in review
     assert "市农业农村局" in review
     assert "确认导入" in review
