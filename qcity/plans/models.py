@@ -6,10 +6,41 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from qcity.core.models import OrgUnit
+from qcity.core.models import OrgUnit, Role
+
+# The plan is a public document: every internal business role reads all of its text
+# (ADR 0020). Scope decides what one may change and whose reports one sees, not what
+# one may read. Administrators (三员分立: scope 无) and enterprise accounts (their own
+# records only) are not readers.
+PLAN_READERS = frozenset(
+    {Role.COORDINATOR, Role.DEPARTMENT_LIAISON, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.LAB}
+)
 
 
-class Plan(models.Model):
+def plan_text_q(units: models.QuerySet[OrgUnit]) -> Q:
+    """Read rule of the plan's text: anyone whose scope holds a unit reads all of it."""
+    return Q(Exists(units))
+
+
+class PlanTextScope:
+    """The read and 仅本人 rules shared by the plan's models; write rules stay per model."""
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return plan_text_q(units)
+
+    @classmethod
+    def scope_self_q(cls, user) -> Q:
+        # An inspector (仅本人) reads the plan like everyone else; an enterprise does not.
+        return Q() if user.role in PLAN_READERS else Q(pk__in=[])
+
+    @classmethod
+    def scope_self_write_q(cls, user) -> Q:
+        # Reading is not changing: 仅本人 changes nothing in the plan.
+        return Q(pk__in=[])
+
+
+class Plan(PlanTextScope, models.Model):
     title = models.CharField(_("标题"), max_length=300)
     issuer = models.CharField(_("发布机关"), max_length=100)
     owner_unit = models.ForeignKey(
@@ -35,22 +66,12 @@ class Plan(models.Model):
         return self.title
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The owning unit sees the plan; so does every unit responsible for one of its
-        # measures. Exists(), not a join: a join would repeat the plan once per measure.
-        return Q(owner_unit__in=units) | Exists(
-            Responsibility.objects.filter(
-                measure__plan=OuterRef("pk"), measure__withdrawn=False, org_unit__in=units
-            )
-        )
-
-    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         # Being responsible for one measure lets a unit read the plan, not change it.
         return Q(owner_unit__in=units)
 
 
-class Chapter(models.Model):
+class Chapter(PlanTextScope, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="chapters")
     number = models.PositiveIntegerField(_("序号"))
     heading = models.CharField(_("标题"), max_length=200)
@@ -67,16 +88,11 @@ class Chapter(models.Model):
         return self.heading
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # A chapter heading is part of the plan text: visible with its plan.
-        return Q(plan__in=Plan.objects.filter(Plan.scope_q(units)))
-
-    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         return Q(plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
 
 
-class Measure(models.Model):
+class Measure(PlanTextScope, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="measures")
     chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="measures")
     # Position in the document, unique per plan even when numbering restarts per chapter.
@@ -110,14 +126,15 @@ class Measure(models.Model):
         return [r.org_unit.name for r in self.responsibilities.all() if r.is_lead]
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The plan's owner and every responsible unit see (and report on) the measure.
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # The plan's owner and every responsible unit change (and report on) the measure;
+        # everyone else only reads it. Exists(), not a join: no repeated rows.
         return Q(plan__owner_unit__in=units) | Exists(
             Responsibility.objects.filter(measure=OuterRef("pk"), org_unit__in=units)
         )
 
 
-class Responsibility(models.Model):
+class Responsibility(PlanTextScope, models.Model):
     # Indexed through Meta.indexes (and the (measure, order) constraint), not one column each.
     measure = models.ForeignKey(
         Measure, on_delete=models.CASCADE, related_name="responsibilities", db_index=False
@@ -152,17 +169,12 @@ class Responsibility(models.Model):
         return f"{self.measure.number} {self.written_name}"
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # Who is responsible for a measure is visible with the measure.
-        return Q(measure__in=Measure.objects.filter(Measure.scope_q(units)))
-
-    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         # The division of labour is the plan owner's decision, not the responsible unit's.
         return Q(measure__plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
 
 
-class Target(models.Model):
+class Target(PlanTextScope, models.Model):
     class Comparator(models.TextChoices):
         GE = ">=", "≥"
         LE = "<=", "≤"
@@ -206,19 +218,11 @@ class Target(models.Model):
         return text
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # A plan-wide goal is visible with its plan, a measure's target with its measure:
-        # restate neither rule here, reuse them.
-        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_q(units))) | Q(
-            measure__in=Measure.objects.filter(Measure.scope_q(units))
-        )
-
-    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The same composition with the write rules (a measure's is its read rule): a
-        # liaison sees the plan-wide goals but changes only its own measures' targets.
+        # A plan-wide goal is the plan owner's, a measure's target its measure's: reuse
+        # both write rules. A liaison reads every goal but changes only its measures'.
         return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Q(
-            measure__in=Measure.objects.filter(Measure.scope_q(units))
+            measure__in=Measure.objects.filter(Measure.scope_write_q(units))
         )
 
 

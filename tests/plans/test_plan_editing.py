@@ -208,7 +208,8 @@ def test_the_coordinator_sets_lead_and_support_units_and_a_reimport_keeps_them(c
 
 
 @pytest.mark.parametrize(
-    ("persona", "status"), [("nongye", 400), ("gongxin", 400), ("xifeng", 404), ("outsider", 404)]
+    ("persona", "status"),
+    [("nongye", 400), ("gongxin", 400), ("xifeng", 400), ("inspector", 400), ("outsider", 404)],
 )
 def test_no_one_but_the_plan_owner_changes_the_division_of_labour(client, world, persona, status):
     plan, users = world
