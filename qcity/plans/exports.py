@@ -26,7 +26,7 @@ def target_label(target) -> str:
 def _breakdown_row(measure: Measure) -> list:
     units = list(measure.responsibilities.all())
     return [
-        f"（{measure.chapter.number}）{measure.chapter.heading}",
+        f"{measure.chapter.numbering}{measure.chapter.heading}",
         measure.number,
         measure.title,
         "、".join(r.written_name for r in units if r.is_lead),

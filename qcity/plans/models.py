@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,10 @@ from qcity.core.models import OrgUnit, Role
 PLAN_READERS = frozenset(
     {Role.COORDINATOR, Role.DEPARTMENT_LIAISON, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.LAB}
 )
+
+
+# Where a shared predicate starts after the subjects: "…和食品抽检合格率稳定在98%以上".
+_TARGET_VERB_RE = re.compile(r"稳定在|保持在|保持|达到|不低于|不少于|不超过|超过|实现|零")
 
 
 def plan_text_q(units: models.QuerySet[OrgUnit]) -> Q:
@@ -75,6 +81,7 @@ class Chapter(PlanTextScope, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="chapters")
     number = models.PositiveIntegerField(_("序号"))
     heading = models.CharField(_("标题"), max_length=200)
+    label = models.CharField(_("编号原文"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("章节")
@@ -86,6 +93,11 @@ class Chapter(PlanTextScope, models.Model):
 
     def __str__(self) -> str:
         return self.heading
+
+    @property
+    def numbering(self) -> str:
+        """The chapter's number as the plan writes it: (一), 一、 or 第一部分."""
+        return self.label or f"（{self.number}）"
 
     @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
@@ -211,6 +223,20 @@ class Target(PlanTextScope, models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def phrase(self) -> str:
+        """The target as the plan words it (零发生, 稳定在98%以上), not comparator + value.
+
+        The text names the indicator and then what is to be reached; when several
+        indicators share one predicate (A和B稳定在98%以上), the predicate is the phrase.
+        """
+        at = self.text.find(self.indicator_name)
+        rest = self.text[at + len(self.indicator_name) :] if at >= 0 and self.indicator_name else ""
+        if rest.startswith(("和", "、", "及", "与")):
+            verb = _TARGET_VERB_RE.search(rest)
+            rest = rest[verb.start() :] if verb else ""
+        return rest.strip("，,。；; ") or self.text
 
     @property
     def value_display(self) -> str:

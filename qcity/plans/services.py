@@ -151,16 +151,25 @@ def _sync_chapters(plan: Plan, parsed: ParsedPlan, report: ImportReport) -> dict
         current = existing.get(chapter.number)
         if current is None:
             existing[chapter.number] = Chapter.objects.create(
-                plan=plan, number=chapter.number, heading=chapter.heading
+                plan=plan, number=chapter.number, heading=chapter.heading, label=chapter.label
             )
             if not report.created:
                 report.changes.append(f"新增章节（{chapter.number}）{chapter.heading}")
-        elif current.heading != chapter.heading:
+            continue
+        if current.heading != chapter.heading:
             report.changes.append(
                 f"章节（{chapter.number}）标题：{current.heading} → {chapter.heading}"
             )
             current.heading = chapter.heading
             current.save(update_fields=["heading"])
+        if current.label != chapter.label:
+            # Filling in a label a plan imported before labels were kept is not a change.
+            if current.label:
+                report.changes.append(
+                    f"章节（{chapter.number}）编号写法：{current.label} → {chapter.label}"
+                )
+            current.label = chapter.label
+            current.save(update_fields=["label"])
     return existing
 
 
@@ -359,7 +368,11 @@ def check_storable(parsed: ParsedPlan, *, source_name: str = "", source_sha256: 
         seq = 0
         for chapter in parsed.chapters:
             where = f"第 {chapter.number} 章"
-            _check_fields(Chapter, {"number": chapter.number, "heading": chapter.heading}, where)
+            _check_fields(
+                Chapter,
+                {"number": chapter.number, "heading": chapter.heading, "label": chapter.label},
+                where,
+            )
             for measure in chapter.measures:
                 seq += 1
                 where = f"第 {measure.number} 项举措"

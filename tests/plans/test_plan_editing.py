@@ -284,3 +284,25 @@ def test_the_navigation_marks_where_one_is_and_leads_to_the_password_change(clie
         'aria-current="page" href="/accounts/password/"'
         in client.get("/accounts/password/").content.decode()
     )
+
+
+def test_targets_read_as_the_plan_writes_them(client, world):
+    plan, users = world
+    phrases = {t.indicator_name: t.phrase for t in plan.targets.all()}
+    assert phrases["产品质量安全监管领域系统性、区域性重大安全责任事故"] == "零发生"
+    assert phrases["农产品质量安全例行监测合格率"] == "稳定在98%以上"
+    assert phrases["食品抽检合格率"] == "稳定在98%以上"
+    assert phrases["制修订铁岭市地方标准"] == "10项以上"
+    assert phrases["全市技术合同登记额"] == "达到4亿元"
+    client.force_login(users["xifeng"])
+    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert '<td data-testid="target-phrase" title="达到 0">零发生</td>' in html
+
+
+def test_chapters_keep_their_written_numbering(client, world):
+    plan, users = world
+    assert [c.numbering for c in plan.chapters.order_by("number")][:3] == ["(一)", "(二)", "(三)"]
+    client.force_login(users["lab"])
+    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert '<h3 class="h6 chapter-heading">(一)' in html
+    assert "（1）" not in html

@@ -66,6 +66,13 @@ def parse_plan_text(text: str) -> ParsedPlan:
     )
 
 
+def _label_of(node: _Node) -> str:
+    """The chapter's marker as written: the numbered line before its text."""
+    line = node.raw.strip()
+    at = line.find(node.first) if node.first else -1
+    return line[:at].strip() if at > 0 else ""
+
+
 def _make_chapters(
     nodes: list[_Node], measure_rank: int, problems: list[str], table: _TaskTable
 ) -> list[ParsedChapter]:
@@ -86,6 +93,7 @@ def _make_chapters(
         chapter = ParsedChapter(
             number=node.number if node.rank >= 0 else 1,
             heading=_heading_of(node.first) if node.rank >= 0 else "",
+            label=_label_of(node) if node.rank >= 0 else "",
         )
         for child in group:
             measure, issue = _make_measure(child, table)

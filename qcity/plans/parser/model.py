@@ -44,6 +44,8 @@ class ParsedChapter:
     number: int
     heading: str
     measures: list[ParsedMeasure] = field(default_factory=list)
+    # The numbering as written (（一）, 一、, 第一部分), shown instead of the bare number.
+    label: str = ""
 
 
 @dataclass
