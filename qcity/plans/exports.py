@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
-from qcity.core.exports import Column, xlsx_response
-from qcity.plans.models import Measure, Plan
+from qcity.core.exports import Column, Sheet, xlsx_response
+from qcity.plans.models import Measure, Plan, Target
 
 BREAKDOWN = [
     Column("章节", 28),
@@ -15,6 +15,19 @@ BREAKDOWN = [
     Column("责任单位", 40),
     Column("目标", 40),
     Column("举措内容", 80),
+    Column("配合单位", 30),
+    Column("责任单位原文", 40),
+]
+
+GOALS = [
+    Column("指标", 30),
+    Column("目标（原文）", 40),
+    Column("比较", 6),
+    Column("目标值", 10),
+    Column("单位", 8),
+    Column("年份", 8),
+    Column("所属举措", 10),
+    Column("出处", 60),
 ]
 
 
@@ -25,19 +38,45 @@ def target_label(target) -> str:
 
 def _breakdown_row(measure: Measure) -> list:
     units = list(measure.responsibilities.all())
+    # Canonical unit names (the written forms are in 责任单位原文), as on the pages.
     return [
         f"{measure.chapter.numbering}{measure.chapter.heading}",
         measure.number,
         measure.title,
-        "、".join(r.written_name for r in units if r.is_lead),
-        "、".join(r.written_name for r in units),
+        "、".join(r.org_unit.name for r in units if r.is_lead),
+        "、".join(r.org_unit.name for r in units),
         "\n".join(target_label(t) for t in measure.targets.all()),
         measure.text,
+        "、".join(r.org_unit.name for r in units if not r.is_lead),
+        measure.units_text,
     ]
 
 
-def breakdown_response(request: HttpRequest, plan: Plan, measures: list[Measure]) -> HttpResponse:
-    """The 任务分解表: one row per measure, with its chapter, units and targets."""
+def _goal_row(target: Target) -> list:
+    return [
+        target.indicator_name,
+        target.text,
+        target.get_comparator_display(),
+        target.value,
+        target.unit,
+        target.year,
+        target.measure.number if target.measure else "总体",
+        target.sentence,
+    ]
+
+
+def breakdown_response(
+    request: HttpRequest, plan: Plan, measures: list[Measure], targets: list[Target] | None = None
+) -> HttpResponse:
+    """The 任务分解表: one row per measure, with its chapter, units and targets.
+
+    A second sheet, 主要目标, lists the plan's targets when ``targets`` is given.
+    """
+    extra = (
+        [Sheet("主要目标", GOALS, [_goal_row(t) for t in targets], f"{plan.title} 主要目标")]
+        if targets is not None
+        else []
+    )
     return xlsx_response(
         request,
         what="plan.breakdown",
@@ -47,6 +86,7 @@ def breakdown_response(request: HttpRequest, plan: Plan, measures: list[Measure]
         columns=BREAKDOWN,
         rows=(_breakdown_row(m) for m in measures),
         filename=f"任务分解表-{plan.issuer}.xlsx",
+        extra_sheets=extra,
     )
 
 

@@ -107,7 +107,10 @@ def search(request: HttpRequest, pk: int) -> HttpResponse:
 def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
     return exports.breakdown_response(
-        request, plan, list(selectors.visible_measures(request.user, plan))
+        request,
+        plan,
+        list(selectors.visible_measures(request.user, plan)),
+        list(selectors.visible_targets(request.user, plan)),
     )
 
 

@@ -306,3 +306,34 @@ def test_chapters_keep_their_written_numbering(client, world):
     html = client.get(f"/plans/{plan.pk}/").content.decode()
     assert '<h3 class="h6 chapter-heading">(一)' in html
     assert "（1）" not in html
+
+
+def test_the_breakdown_xlsx_has_lead_units_a_goals_sheet_a_filter_and_a_print_layout(client, world):
+    import io
+
+    from openpyxl import load_workbook
+
+    plan, users = world
+    measure = plan.measures.get(number=19)
+    client.force_login(users["coordinator"])
+    lead = measure.responsibilities.get(written_name="市发改委").org_unit
+    _units_post(client, plan, measure, [(lead, "lead")])
+    client.force_login(users["kaiyuan"])  # any internal reader may download the public plan
+    workbook = load_workbook(io.BytesIO(client.get(f"/plans/{plan.pk}/export.xlsx").content))
+    assert workbook.sheetnames == ["任务分解表", "主要目标"]
+    sheet = workbook["任务分解表"]
+    header = [c.value for c in sheet[2]]
+    rows = {r[1]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(3, values_only=True)}
+    assert len(rows) == 27
+    assert rows[19]["牵头单位"] == "市发展改革委"  # canonical, not the written 市发改委
+    assert "市发改委" in rows[19]["责任单位原文"]
+    assert rows[1]["章节"].startswith("(一)")
+    assert sheet.auto_filter.ref == f"A2:{sheet.cell(2, len(header)).column_letter}29"
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.print_title_rows == "$2:$2"
+    assert sheet["C3"].font.name == "宋体" and sheet["A2"].font.name == "宋体"
+    goals = workbook["主要目标"]
+    texts = [r[1] for r in goals.iter_rows(3, values_only=True)]
+    assert "产品质量安全监管领域系统性、区域性重大安全责任事故零发生" in texts
+    assert len(texts) == plan.targets.count()
+    assert goals.auto_filter.ref.startswith("A2:") and goals.print_title_rows == "$2:$2"
