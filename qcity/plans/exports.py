@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from qcity.core.exports import Column, Sheet, xlsx_response
-from qcity.plans.models import Measure, Plan, Target
+from qcity.plans.models import Measure, Plan, SubTask, Target
 
 BREAKDOWN = [
     Column("章节", 28),
@@ -17,6 +17,7 @@ BREAKDOWN = [
     Column("举措内容", 80),
     Column("配合单位", 30),
     Column("责任单位原文", 40),
+    Column("分解任务（责任单位、完成时限、联系人、预期成果）", 60),
 ]
 
 GOALS = [
@@ -36,7 +37,16 @@ def target_label(target) -> str:
     return f"{target.text}{year}"
 
 
-def _breakdown_row(measure: Measure) -> list:
+def _subtask_line(subtask: SubTask, show_phones: bool) -> str:
+    phone = subtask.contact_phone if show_phones else subtask.masked_phone
+    contact = f"{subtask.contact_name} {phone}".strip()
+    outputs = f"；预期成果：{subtask.outputs}" if subtask.outputs else ""
+    return (
+        f"{subtask.title}（{subtask.unit.name}，{subtask.deadline:%Y-%m-%d}，{contact}）{outputs}"
+    )
+
+
+def _breakdown_row(measure: Measure, show_phones: bool = False) -> list:
     units = list(measure.responsibilities.all())
     # Canonical unit names (the written forms are in 责任单位原文), as on the pages.
     return [
@@ -49,6 +59,7 @@ def _breakdown_row(measure: Measure) -> list:
         measure.text,
         "、".join(r.org_unit.name for r in units if not r.is_lead),
         measure.units_text,
+        "\n".join(_subtask_line(t, show_phones) for t in measure.subtasks.all()),
     ]
 
 
@@ -66,11 +77,17 @@ def _goal_row(target: Target) -> list:
 
 
 def breakdown_response(
-    request: HttpRequest, plan: Plan, measures: list[Measure], targets: list[Target] | None = None
+    request: HttpRequest,
+    plan: Plan,
+    measures: list[Measure],
+    targets: list[Target] | None = None,
+    *,
+    show_phones: bool = False,
 ) -> HttpResponse:
-    """The 任务分解表: one row per measure, with its chapter, units and targets.
+    """The 任务分解表: one row per measure, with its chapter, units, targets and sub-tasks.
 
     A second sheet, 主要目标, lists the plan's targets when ``targets`` is given.
+    Contacts' phones are masked unless ``show_phones`` (the plan's owner).
     """
     extra = (
         [Sheet("主要目标", GOALS, [_goal_row(t) for t in targets], f"{plan.title} 主要目标")]
@@ -84,7 +101,7 @@ def breakdown_response(
         title=plan.title,
         sheet="任务分解表",
         columns=BREAKDOWN,
-        rows=(_breakdown_row(m) for m in measures),
+        rows=(_breakdown_row(m, show_phones) for m in measures),
         filename=f"任务分解表-{plan.issuer}.xlsx",
         extra_sheets=extra,
     )

@@ -252,6 +252,48 @@ class Target(PlanTextScope, models.Model):
         )
 
 
+def mask_phone(phone: str) -> str:
+    """A phone number for someone who does not need it: 138****5678."""
+    digits = phone.strip()
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep = 3 if len(digits) >= 11 else 1
+    return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]
+
+
+class SubTask(PlanTextScope, models.Model):
+    """A measure split into a piece of work (分解任务): who does what by when."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="subtasks")
+    title = models.CharField(_("任务"), max_length=200)
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="subtasks", verbose_name=_("责任单位")
+    )
+    deadline = models.DateField(_("完成时限"))
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    # Personal data: shown in full only to those who may change the measure (mask_phone).
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    outputs = models.TextField(_("预期成果"), blank=True)
+    order = models.PositiveIntegerField(_("排列顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("分解任务")
+        verbose_name_plural = _("分解任务")
+        ordering = ["measure", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.contact_phone)
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # Splitting a measure is the plan owner's decision, like its division of labour.
+        return Q(measure__plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
+
+
 class PlanUpload(models.Model):
     """A plan file uploaded in the browser, kept between its dry run and its confirmation.
 

@@ -17,7 +17,15 @@ from qcity.core import audit
 from qcity.core.models import OrgUnit, User
 from qcity.core.scope import get_for_write, may_change
 from qcity.core.services import create_unconfirmed_unit, resolve_unit_name
-from qcity.plans.models import Chapter, Measure, Plan, PlanUpload, Responsibility, Target
+from qcity.plans.models import (
+    Chapter,
+    Measure,
+    Plan,
+    PlanUpload,
+    Responsibility,
+    SubTask,
+    Target,
+)
 from qcity.plans.parser import (
     ParsedMeasure,
     ParsedPlan,
@@ -606,3 +614,46 @@ def _describe(current: list[Responsibility]) -> str:
 
 def _describe_rows(rows: list[tuple[OrgUnit, bool]]) -> str:
     return "、".join(f"{unit.name}{'（牵头）' if is_lead else ''}" for unit, is_lead in rows)
+
+
+def add_subtask(measure_pk: int, *, by: User, **fields: Any) -> SubTask:
+    """Split a measure: add a sub-task (分解任务) with its unit, deadline and contact."""
+    with transaction.atomic():
+        measure, _ = get_for_write(
+            by, Measure.objects.select_related("plan").filter(withdrawn=False), pk=measure_pk
+        )
+        if not may_change(by, measure.plan):
+            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        unit = fields["unit"]
+        if not unit.confirmed or unit.disabled_on is not None:
+            raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")
+        order = (measure.subtasks.aggregate(models.Max("order"))["order__max"] or 0) + 1
+        subtask = SubTask.objects.create(measure=measure, order=order, **fields)
+        audit.record(
+            "plan.subtask_added",
+            by=by,
+            obj=subtask,
+            details={
+                "measure": measure.number,
+                "title": subtask.title,
+                "unit": unit.name,
+                "deadline": subtask.deadline.isoformat(),
+            },
+        )
+    return subtask
+
+
+def remove_subtask(subtask_pk: int, *, by: User) -> None:
+    with transaction.atomic():
+        subtask, allowed = get_for_write(
+            by, SubTask.objects.select_related("measure", "unit"), pk=subtask_pk
+        )
+        if not allowed:
+            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        audit.record(
+            "plan.subtask_removed",
+            by=by,
+            obj=subtask,
+            details={"measure": subtask.measure.number, "title": subtask.title},
+        )
+        subtask.delete()

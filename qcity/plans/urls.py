@@ -12,6 +12,12 @@ urlpatterns = [
     path("<int:pk>/", views.plan_detail, name="plan_detail"),
     path("<int:pk>/measures/<int:measure_pk>/", views.measure_detail, name="measure_detail"),
     path("<int:pk>/measures/<int:measure_pk>/units/", views.measure_units, name="measure_units"),
+    path("<int:pk>/measures/<int:measure_pk>/subtasks/", views.subtask_add, name="subtask_add"),
+    path(
+        "<int:pk>/measures/<int:measure_pk>/subtasks/<int:subtask_pk>/delete/",
+        views.subtask_remove,
+        name="subtask_remove",
+    ),
     path("<int:pk>/matrix/", views.matrix, name="plan_matrix"),
     path("<int:pk>/search/", views.search, name="plan_search"),
     path("<int:pk>/export.xlsx", views.export_xlsx, name="plan_export"),

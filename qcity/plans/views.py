@@ -12,6 +12,7 @@ from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
 from qcity.core.scope import effective_scope, may_change
 from qcity.plans import exports, selectors, services
+from qcity.plans.forms import SubTaskForm
 from qcity.plans.models import Measure
 from qcity.plans.parser import PlanParseError, limits
 
@@ -61,10 +62,25 @@ def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpRespon
     measure = selectors.get_measure(request.user, measure_pk)
     if measure.plan_id != plan.pk:
         raise Http404
+    return _measure_page(request, plan, measure)
+
+
+def _measure_page(
+    request: HttpRequest, plan, measure: Measure, subtask_form: SubTaskForm | None = None
+) -> HttpResponse:
+    context = _units_form_context(request.user, measure)
     return render(
         request,
         "plans/measure_detail.html",
-        {"plan": plan, "measure": measure, **_units_form_context(request.user, measure)},
+        {
+            "plan": plan,
+            "measure": measure,
+            # Contacts' phones in full only for those who coordinate the measure.
+            "show_phones": may_change(request.user, measure),
+            "subtask_form": subtask_form or (SubTaskForm() if context["may_edit_units"] else None),
+            **context,
+        },
+        status=400 if subtask_form is not None and subtask_form.errors else 200,
     )
 
 
@@ -111,6 +127,7 @@ def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
         plan,
         list(selectors.visible_measures(request.user, plan)),
         list(selectors.visible_targets(request.user, plan)),
+        show_phones=may_change(request.user, plan),
     )
 
 
@@ -260,3 +277,39 @@ def _units_form_context(user, measure: Measure) -> dict:
         if u.pk not in taken
     ]
     return {"may_edit_units": True, "unit_choices": choices}
+
+
+@require_POST
+@login_required
+def subtask_add(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
+    """Split a measure into a sub-task (分解任务); the plan owner only."""
+    plan = selectors.get_plan(request.user, pk)
+    measure = selectors.get_measure(request.user, measure_pk)
+    if measure.plan_id != plan.pk:
+        raise Http404
+    form = SubTaskForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_subtask(measure.pk, by=request.user, **form.cleaned_data)
+        except services.PlanEditError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已添加分解任务。"))
+            return redirect("measure_detail", pk=plan.pk, measure_pk=measure.pk)
+    return _measure_page(request, plan, measure, subtask_form=form)
+
+
+@require_POST
+@login_required
+def subtask_remove(request: HttpRequest, pk: int, measure_pk: int, subtask_pk: int) -> HttpResponse:
+    plan = selectors.get_plan(request.user, pk)
+    measure = selectors.get_measure(request.user, measure_pk)
+    if measure.plan_id != plan.pk or not measure.subtasks.filter(pk=subtask_pk).exists():
+        raise Http404
+    try:
+        services.remove_subtask(subtask_pk, by=request.user)
+    except services.PlanEditError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已删除分解任务。"))
+    return redirect("measure_detail", pk=plan.pk, measure_pk=measure.pk)

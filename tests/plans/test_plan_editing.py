@@ -337,3 +337,92 @@ def test_the_breakdown_xlsx_has_lead_units_a_goals_sheet_a_filter_and_a_print_la
     assert "产品质量安全监管领域系统性、区域性重大安全责任事故零发生" in texts
     assert len(texts) == plan.targets.count()
     assert goals.auto_filter.ref.startswith("A2:") and goals.print_title_rows == "$2:$2"
+
+
+# --- Sub-tasks (分解任务) ------------------------------------------------------------------------
+
+SUBTASK = {
+    "title": "制定农资打假专项行动方案",
+    "deadline": "2026-06-30",
+    "contact_name": "李联络",
+    "contact_phone": "13812345678",
+    "outputs": "专项行动方案一份",
+}
+
+
+def test_the_coordinator_splits_a_measure_into_sub_tasks_and_phones_are_masked_for_readers(
+    client, world
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    from qcity.plans.models import SubTask
+
+    plan, users = world
+    measure = plan.measures.get(number=8)  # 市农业农村局 is responsible
+    nongye_unit = OrgUnit.objects.get(name="市农业农村局")
+    client.force_login(users["coordinator"])
+    url = f"/plans/{plan.pk}/measures/{measure.pk}/"
+    assert "尚未分解" in client.get(url).content.decode()
+    response = client.post(url + "subtasks/", {**SUBTASK, "unit": nongye_unit.pk})
+    assert response.status_code == 302
+    subtask = SubTask.objects.get()
+    assert (subtask.measure, subtask.unit, str(subtask.deadline)) == (
+        measure,
+        nongye_unit,
+        "2026-06-30",
+    )
+    event = AuditEvent.objects.get(action="plan.subtask_added")
+    assert event.details["title"] == SUBTASK["title"] and event.details["unit"] == "市农业农村局"
+    assert "13812345678" in client.get(url).content.decode()
+
+    # The responsible liaison coordinates it: full phone; another reader sees it masked.
+    client.force_login(users["nongye"])
+    html = client.get(url).content.decode()
+    assert "制定农资打假专项行动方案" in html and "13812345678" in html
+    assert "添加分解任务" not in html
+    client.force_login(users["xifeng"])
+    html = client.get(url).content.decode()
+    assert "制定农资打假专项行动方案" in html
+    assert "13812345678" not in html and "138****5678" in html
+    sheet = load_workbook(io.BytesIO(client.get(f"/plans/{plan.pk}/export.xlsx").content)).active
+    header = [c.value for c in sheet[2]]
+    row8 = next(r for r in sheet.iter_rows(3, values_only=True) if r[1] == 8)
+    cell = row8[header.index("分解任务（责任单位、完成时限、联系人、预期成果）")]
+    assert cell.startswith(
+        "制定农资打假专项行动方案（市农业农村局，2026-06-30，李联络 138****5678）"
+    )
+
+    # Readers cannot add or remove; the coordinator removes it, audited.
+    assert client.post(url + "subtasks/", {**SUBTASK, "unit": nongye_unit.pk}).status_code == 400
+    client.post(url + f"subtasks/{subtask.pk}/delete/")
+    assert SubTask.objects.count() == 1
+    client.force_login(users["coordinator"])
+    client.post(url + f"subtasks/{subtask.pk}/delete/")
+    assert not SubTask.objects.exists()
+    assert AuditEvent.objects.filter(action="plan.subtask_removed").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"deadline": "2026-02-30"}, "日期"),
+        ({"title": ""}, "这个字段是必填项"),
+        ({"contact_phone": "call me"}, "请填写有效的电话号码"),
+        ({"unit": "999999"}, "选择一个有效的选项"),
+    ],
+)
+def test_a_wrong_sub_task_is_refused_with_a_reason_and_nothing_is_stored(
+    client, world, change, message
+):
+    from qcity.plans.models import SubTask
+
+    plan, users = world
+    measure = plan.measures.get(number=8)
+    client.force_login(users["coordinator"])
+    data = {**SUBTASK, "unit": OrgUnit.objects.get(name="市农业农村局").pk, **change}
+    response = client.post(f"/plans/{plan.pk}/measures/{measure.pk}/subtasks/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not SubTask.objects.exists()
