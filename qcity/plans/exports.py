@@ -67,7 +67,7 @@ def _goal_row(target: Target) -> list:
     return [
         target.indicator_name,
         target.text,
-        target.get_comparator_display(),
+        target.get_comparator_display() or "定性",
         target.value,
         target.unit,
         target.year,

@@ -207,9 +207,13 @@ class Target(PlanTextScope, models.Model):
     indicator_name = models.CharField(_("指标"), max_length=200)
     text = models.CharField(_("目标原文"), max_length=500)
     sentence = models.TextField(_("出处句子"), blank=True)
-    value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
+    # Empty for a qualitative goal (满意度达到全省平均水平): a person assesses it.
+    value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4, null=True, blank=True)
     unit = models.CharField(_("单位"), max_length=20, blank=True)
-    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices)
+    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices, blank=True)
+    qualitative = models.BooleanField(
+        _("定性目标"), default=False, help_text=_("没有数值，由人评定是否达成")
+    )
     year = models.PositiveIntegerField(_("目标年份"), null=True, blank=True)
     withdrawn = models.BooleanField(_("已撤销"), default=False)
 
@@ -240,6 +244,8 @@ class Target(PlanTextScope, models.Model):
 
     @property
     def value_display(self) -> str:
+        if self.value is None:
+            return ""
         text = format(self.value.normalize(), "f")
         return text
 

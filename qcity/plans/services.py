@@ -288,7 +288,10 @@ def _sync_targets(
         by_number = [m for m in measures if m.number == number]
         return (by_text or by_number or [None])[0]
 
-    for seq, target in enumerate(parsed.targets, start=1):
+    # Numeric targets first, then the qualitative goals, so a numeric target's position
+    # (its identity on re-import, ADR 0006) does not move.
+    every = [*parsed.targets, *parsed.qualitative_targets]
+    for seq, target in enumerate(every, start=1):
         fields = {
             "measure": measure_for(target.sentence, target.measure_number),
             **_target_fields(target),
@@ -299,7 +302,7 @@ def _sync_targets(
             report.changes.append(f"新增目标：{target.text}")
         elif changed:
             report.changes.append(f"目标 {seq} 变更：{target.text}")
-    for stale in _withdraw(plan.targets.filter(seq__gt=len(parsed.targets), withdrawn=False)):
+    for stale in _withdraw(plan.targets.filter(seq__gt=len(every), withdrawn=False)):
         report.changes.append(f"目标“{stale.text}”已不在文本中，标记为撤销")
 
 
@@ -355,10 +358,11 @@ def _target_fields(target: ParsedTarget) -> dict[str, Any]:
         "indicator_name": target.indicator,
         "text": target.text,
         "sentence": target.sentence,
-        "value": Decimal(str(target.value)),
+        "value": None if target.value is None else Decimal(str(target.value)),
         "unit": target.unit,
         "comparator": target.comparator,
         "year": target.year,
+        "qualitative": target.value is None,
     }
 
 
@@ -389,7 +393,8 @@ def check_storable(parsed: ParsedPlan, *, source_name: str = "", source_sha256: 
                     # The written name is stored as is, and as the name of an unconfirmed unit.
                     for model, field in ((Responsibility, "written_name"), (OrgUnit, "name")):
                         _check_value(model, field, name, where, label="责任单位名称")
-        for seq, target in enumerate(parsed.targets, start=1):
+        every = [*parsed.targets, *parsed.qualitative_targets]
+        for seq, target in enumerate(every, start=1):
             _check_fields(Target, {"seq": seq, **_target_fields(target)}, f"第 {seq} 个目标")
 
 

@@ -426,3 +426,34 @@ def test_a_wrong_sub_task_is_refused_with_a_reason_and_nothing_is_stored(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not SubTask.objects.exists()
+
+
+# --- Qualitative goals ---------------------------------------------------------------------------
+
+# Our own expectation beside the shared truth file (which lists the numeric targets only).
+QUALITATIVE = [
+    ("公共服务质量满意度", "公共服务质量满意度达到全省平均水平", "达到全省平均水平"),
+    ("政府质量奖获奖企业数量", "政府质量奖获奖企业数量实现突破", "实现突破"),
+]
+
+
+def test_the_plans_qualitative_goals_become_targets_assessed_by_a_person(client, world):
+    from qcity.plans.parser import parse_plan_file
+
+    plan, users = world
+    parsed = parse_plan_file(BUNDLED_SEED)
+    assert [(t.indicator, t.text) for t in parsed.qualitative_targets] == [
+        (i, t) for i, t, _ in QUALITATIVE
+    ]
+    stored = list(plan.targets.filter(qualitative=True).order_by("seq"))
+    assert [(t.indicator_name, t.text, t.phrase, t.value, t.year) for t in stored] == [
+        (i, t, p, None, 2025) for i, t, p in QUALITATIVE
+    ]
+    # After the numeric ones, whose positions (their identity on re-import) do not move.
+    assert min(t.seq for t in stored) == plan.targets.filter(qualitative=False).count() + 1
+    client.force_login(users["gongxin"])
+    html = client.get(f"/plans/{plan.pk}/").content.decode()
+    assert "达到全省平均水平" in html and "定性" in html
+    api = client.get(f"/api/v1/plans/{plan.pk}/targets").json()
+    goal = next(t for t in api if t["indicator"] == "公共服务质量满意度")
+    assert goal["qualitative"] is True and goal["value"] is None

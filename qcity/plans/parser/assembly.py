@@ -22,6 +22,7 @@ from qcity.plans.parser.targets import (
     _RANGE_YEAR_RE,
     _first_goal_deadline,
     _goal_targets,
+    _qualitative_goals,
     _targets_in,
 )
 from qcity.plans.parser.units import _dedupe, _find_clause, _parse_units
@@ -63,6 +64,7 @@ def parse_plan_text(text: str) -> ParsedPlan:
         chapters=chapters,
         targets=targets,
         problems=problems,
+        qualitative_targets=_qualitative_goals(root, plan_year),
     )
 
 

@@ -52,7 +52,7 @@ class ParsedChapter:
 class ParsedTarget:
     text: str
     indicator: str
-    value: int | float
+    value: int | float | None  # None for a qualitative goal (qualitative_targets)
     unit: str
     comparator: str
     year: int | None
@@ -67,6 +67,8 @@ class ParsedPlan:
     chapters: list[ParsedChapter] = field(default_factory=list)
     targets: list[ParsedTarget] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Goals without a number (满意度达到全省平均水平), assessed by a person: value None.
+    qualitative_targets: list[ParsedTarget] = field(default_factory=list)
 
 
 def plan_to_dict(plan: ParsedPlan) -> dict:
