@@ -66,6 +66,17 @@ def test_an_amended_plan_is_uploaded_reviewed_and_confirmed_and_a_liaisons_tasks
     page.get_by_text("责任单位已保存。").wait_for()
     assert page.locator("[data-testid=lead-units]").inner_text() == "市科技局"
     assert_accessible(page)
+    # …and splits it into a sub-task with a unit, a deadline, a contact and outputs.
+    page.get_by_text("添加分解任务").click()
+    page.get_by_label("任务").fill("组织科技成果对接会")
+    page.get_by_label("责任单位", exact=True).select_option(label="市科技局")
+    page.get_by_label("完成时限").fill("2026-09-30")
+    page.get_by_label("联系人").fill("赵联络")
+    page.get_by_label("联系电话").fill("13900001111")
+    page.get_by_label("预期成果").fill("对接会纪要")
+    page.get_by_role("button", name="保存分解任务").click()
+    assert "组织科技成果对接会" in page.locator("[data-testid=subtasks]").inner_text()
+    assert_accessible(page)
     page.screenshot(path=str(live_data_screenshot("measure-units-1366")), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(live_data_screenshot("measure-units-390")), full_page=True)
