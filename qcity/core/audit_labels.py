@@ -44,6 +44,7 @@ ACTION_LABELS: dict[str, Any] = {
     "plan.responsibilities_set": _("调整牵头和配合单位"),
     "plan.subtask_added": _("添加分解任务"),
     "plan.subtask_removed": _("删除分解任务"),
+    "plan.subtask_changed": _("修改分解任务"),
     "export.xlsx": _("导出 XLSX"),
 }
 

@@ -662,3 +662,29 @@ def remove_subtask(subtask_pk: int, *, by: User) -> None:
             details={"measure": subtask.measure.number, "title": subtask.title},
         )
         subtask.delete()
+
+
+def update_subtask(subtask_pk: int, *, by: User, **fields: Any) -> list[str]:
+    """Change a sub-task; returns the names of the changed fields (audited when any)."""
+    with transaction.atomic():
+        subtask, allowed = get_for_write(
+            by, SubTask.objects.select_related("measure", "unit"), pk=subtask_pk
+        )
+        if not allowed:
+            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        unit = fields.get("unit", subtask.unit)
+        if unit.pk != subtask.unit_id and (not unit.confirmed or unit.disabled_on is not None):
+            raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")
+        changed = [name for name, value in fields.items() if getattr(subtask, name) != value]
+        if not changed:
+            return []
+        for name in changed:
+            setattr(subtask, name, fields[name])
+        subtask.save(update_fields=changed)
+        audit.record(
+            "plan.subtask_changed",
+            by=by,
+            obj=subtask,
+            details={"measure": subtask.measure.number, "fields": changed},
+        )
+    return changed

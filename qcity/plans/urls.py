@@ -18,6 +18,11 @@ urlpatterns = [
         views.subtask_remove,
         name="subtask_remove",
     ),
+    path(
+        "<int:pk>/measures/<int:measure_pk>/subtasks/<int:subtask_pk>/",
+        views.subtask_edit,
+        name="subtask_edit",
+    ),
     path("<int:pk>/matrix/", views.matrix, name="plan_matrix"),
     path("<int:pk>/search/", views.search, name="plan_search"),
     path("<int:pk>/export.xlsx", views.export_xlsx, name="plan_export"),

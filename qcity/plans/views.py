@@ -313,3 +313,30 @@ def subtask_remove(request: HttpRequest, pk: int, measure_pk: int, subtask_pk: i
     else:
         messages.success(request, _("已删除分解任务。"))
     return redirect("measure_detail", pk=plan.pk, measure_pk=measure.pk)
+
+
+@login_required
+def subtask_edit(request: HttpRequest, pk: int, measure_pk: int, subtask_pk: int) -> HttpResponse:
+    """Change a sub-task in place (the plan owner only; others get 404 or a reason)."""
+    plan = selectors.get_plan(request.user, pk)
+    measure = selectors.get_measure(request.user, measure_pk)
+    subtask = measure.subtasks.filter(pk=subtask_pk).first()
+    if measure.plan_id != plan.pk or subtask is None or not may_change(request.user, plan):
+        raise Http404
+    form = SubTaskForm(request.POST or None, instance=subtask)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            changed = services.update_subtask(subtask.pk, by=request.user, **fields)
+        except services.PlanEditError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if changed:
+                messages.success(request, _("分解任务已保存。"))
+            return redirect("measure_detail", pk=plan.pk, measure_pk=measure.pk)
+    return render(
+        request,
+        "plans/subtask_edit.html",
+        {"plan": plan, "measure": measure, "form": form},
+        status=400 if form.errors else 200,
+    )

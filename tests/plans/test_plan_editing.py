@@ -457,3 +457,31 @@ def test_the_plans_qualitative_goals_become_targets_assessed_by_a_person(client,
     api = client.get(f"/api/v1/plans/{plan.pk}/targets").json()
     goal = next(t for t in api if t["indicator"] == "公共服务质量满意度")
     assert goal["qualitative"] is True and goal["value"] is None
+
+
+def test_the_coordinator_edits_a_sub_task_in_place_and_readers_cannot(client, world):
+    from qcity.plans.models import SubTask
+
+    plan, users = world
+    measure = plan.measures.get(number=8)
+    nongye_unit = OrgUnit.objects.get(name="市农业农村局")
+    client.force_login(users["coordinator"])
+    base = f"/plans/{plan.pk}/measures/{measure.pk}/subtasks/"
+    client.post(base, {**SUBTASK, "unit": nongye_unit.pk})
+    subtask = SubTask.objects.get()
+    edit = f"{base}{subtask.pk}/"
+    assert SUBTASK["title"] in client.get(edit).content.decode()
+    changed = {**SUBTASK, "unit": nongye_unit.pk, "deadline": "2026-12-31", "outputs": "总结报告"}
+    assert client.post(edit, changed).status_code == 302
+    subtask.refresh_from_db()
+    assert (str(subtask.deadline), subtask.outputs) == ("2026-12-31", "总结报告")
+    event = AuditEvent.objects.get(action="plan.subtask_changed")
+    assert sorted(event.details["fields"]) == ["deadline", "outputs"]
+    assert client.post(edit, {**changed, "deadline": "明天"}).status_code == 400
+    subtask.refresh_from_db()
+    assert str(subtask.deadline) == "2026-12-31"
+
+    client.force_login(users["nongye"])  # responsible, but not the plan owner
+    assert client.get(edit).status_code == 404
+    assert client.post(edit, {**changed, "title": "越权"}).status_code == 404
+    assert SubTask.objects.get().title == SUBTASK["title"]
