@@ -44,6 +44,12 @@ ACTION_LABELS: dict[str, Any] = {
     "notice.read": _("通知标为已读"),
     "plan.imported": _("导入实施方案"),
     "plan.reimported": _("重新导入实施方案"),
+    "plan.uploaded": _("上传实施方案文件"),
+    "plan.upload_confirmed": _("确认导入上传的方案"),
+    "plan.responsibilities_set": _("调整牵头和配合单位"),
+    "plan.subtask_added": _("添加分解任务"),
+    "plan.subtask_removed": _("删除分解任务"),
+    "plan.subtask_changed": _("修改分解任务"),
     "export.xlsx": _("导出 XLSX"),
 }
 
@@ -89,6 +95,11 @@ DETAIL_LABELS: dict[str, Any] = {
     "days": _("天数"),
     "max_attempts": _("每个时段最多尝试次数"),
     "window_seconds": _("时段长度（秒）"),
+    "lead": _("牵头单位"),
+    "support": _("配合单位"),
+    "measure": _("举措"),
+    "title": _("标题"),
+    "deadline": _("完成时限"),
 }
 
 REASON_LABELS: dict[str, Any] = {

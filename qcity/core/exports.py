@@ -50,8 +50,12 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 MAX_CELL_CHARS = 32767  # Excel's limit per cell; a longer text makes the file "damaged"
 _TRUNCATED = "…（超出单元格长度上限，已截断）"
 
-_TITLE_FONT = Font(bold=True, size=14)
-_HEADER_FONT = Font(bold=True)
+# A CJK font named in every cell, so Excel/WPS/LibreOffice do not fall back to a Latin
+# font (or a Japanese one) for Chinese text; 宋体 is on every Chinese office computer.
+CJK_FONT = "宋体"
+_TITLE_FONT = Font(name=CJK_FONT, bold=True, size=14)
+_HEADER_FONT = Font(name=CJK_FONT, bold=True)
+_BODY_FONT = Font(name=CJK_FONT)
 _BODY_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 
 
@@ -77,6 +81,16 @@ class ExportTooLarge(Exception):
 class Column:
     header: str
     width: int = 16
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A further sheet of a workbook (e.g. 主要目标 beside 任务分解表), laid out alike."""
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence]
+    title: str = ""
 
 
 def is_formula_like(text: str) -> bool:
@@ -167,24 +181,59 @@ def write_xlsx(
     rows: Iterable[Sequence],
     *,
     max_rows: int | None = None,
+    extra_sheets: Sequence[Sheet] = (),
 ) -> int:
     """Stream a workbook (title row, bold header row, wrapped cells) into ``target``.
 
-    Returns the number of data rows. Raises ``ExportTooLarge`` beyond
-    ``max_rows`` (default: the ``EXPORT_MAX_ROWS`` setting): a sized ``rows``
-    is refused before anything is written, an iterator as soon as it passes
-    the limit.
+    Every sheet has an autofilter on its header row and prints landscape, one page
+    wide, with the header row repeated on each page; every cell names a CJK font.
+    ``extra_sheets`` follow the first sheet, each with the same layout and row cap.
+
+    Returns the number of data rows of the first sheet. Raises ``ExportTooLarge``
+    beyond ``max_rows`` (default: the ``EXPORT_MAX_ROWS`` setting) in any sheet: a
+    sized ``rows`` is refused before anything is written, an iterator as soon as it
+    passes the limit.
     """
     limit = export_max_rows() if max_rows is None else max_rows
-    if isinstance(rows, Sized) and len(rows) > limit:
-        raise ExportTooLarge(limit, len(rows))
+    for each in (rows, *(extra.rows for extra in extra_sheets)):
+        if isinstance(each, Sized) and len(each) > limit:
+            raise ExportTooLarge(limit, len(each))
     wb = Workbook(write_only=True)
+    count = _write_sheet(wb, title, sheet, columns, rows, limit)
+    for extra in extra_sheets:
+        try:
+            _write_sheet(wb, extra.title or title, extra.name, extra.columns, extra.rows, limit)
+        except ExportTooLarge:
+            for finished in wb.worksheets[:-1]:  # the failing one discarded itself
+                _discard(finished)
+            raise
+    wb.save(target)
+    return count
+
+
+def _write_sheet(
+    wb: Workbook,
+    title: str,
+    sheet: str,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence],
+    limit: int,
+) -> int:
     ws = wb.create_sheet(title=_sheet_title(sheet))
     # Write-only sheets take layout before the first row.
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
+    last = get_column_letter(max(len(columns), 1))
     ws.freeze_panes = "A3"
-    ws.merged_cells.add(f"A1:{get_column_letter(max(len(columns), 1))}1")
+    ws.merged_cells.add(f"A1:{last}1")
+    # A printed list is read on paper in meetings: landscape, fit to the page width,
+    # the header row on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4 (Worksheet.PAPERSIZE_A4)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "2:2"
     ws.append([safe_cell(ws, title, font=_TITLE_FONT)])
     ws.append([safe_cell(ws, c.header, font=_HEADER_FONT) for c in columns])
     count = 0
@@ -193,8 +242,10 @@ def write_xlsx(
         if count > limit:
             _discard(ws)
             raise ExportTooLarge(limit)
-        ws.append([safe_cell(ws, value, alignment=_BODY_ALIGNMENT) for value in row])
-    wb.save(target)
+        ws.append(
+            [safe_cell(ws, value, font=_BODY_FONT, alignment=_BODY_ALIGNMENT) for value in row]
+        )
+    ws.auto_filter.ref = f"A2:{last}{count + 2}"
     return count
 
 
@@ -214,10 +265,13 @@ def build_xlsx(
     rows: Iterable[Sequence],
     *,
     max_rows: int | None = None,
+    extra_sheets: Sequence[Sheet] = (),
 ) -> tuple[bytes, int]:
     """The workbook as bytes (tests, small exports); see ``write_xlsx``."""
     with tempfile.TemporaryFile() as target:
-        count = write_xlsx(target, title, sheet, columns, rows, max_rows=max_rows)
+        count = write_xlsx(
+            target, title, sheet, columns, rows, max_rows=max_rows, extra_sheets=extra_sheets
+        )
         target.seek(0)
         return target.read(), count
 
@@ -232,6 +286,7 @@ def xlsx_response(
     columns: Sequence[Column],
     rows: Iterable[Sequence],
     filename: str,
+    extra_sheets: Sequence[Sheet] = (),
 ) -> HttpResponse:
     """The export as a download, audited; a refusal page beyond the row cap.
 
@@ -239,7 +294,7 @@ def xlsx_response(
     holds one row at a time; only the finished, compressed file is read back.
     """
     try:
-        content, count = build_xlsx(title, sheet, columns, rows)
+        content, count = build_xlsx(title, sheet, columns, rows, extra_sheets=extra_sheets)
     except ExportTooLarge as exc:
         audit.record(
             "export.xlsx",

@@ -52,11 +52,12 @@ class TargetOut(Schema):
     measure_id: int | None
     indicator: str
     text: str
-    value: Decimal
+    value: Decimal | None
     unit: str
     comparator: str
     year: int | None
     sentence: str
+    qualitative: bool
 
     @staticmethod
     def resolve_indicator(obj: Target) -> str:

@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from qcity.core.models import OrgUnit
+from qcity.core.models import OrgUnit, Role
+
+# The plan is a public document: every internal business role reads all of its text
+# (ADR 0020). Scope decides what one may change and whose reports one sees, not what
+# one may read. Administrators (三员分立: scope 无) and enterprise accounts (their own
+# records only) are not readers.
+PLAN_READERS = frozenset(
+    {Role.COORDINATOR, Role.DEPARTMENT_LIAISON, Role.COUNTY_OFFICER, Role.INSPECTOR, Role.LAB}
+)
 
 
-class Plan(models.Model):
+# Where a shared predicate starts after the subjects: "…和食品抽检合格率稳定在98%以上".
+_TARGET_VERB_RE = re.compile(r"稳定在|保持在|保持|达到|不低于|不少于|不超过|超过|实现|零")
+
+
+def plan_text_q(units: models.QuerySet[OrgUnit]) -> Q:
+    """Read rule of the plan's text: anyone whose scope holds a unit reads all of it."""
+    return Q(Exists(units))
+
+
+class PlanTextScope:
+    """The read and 仅本人 rules shared by the plan's models; write rules stay per model."""
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return plan_text_q(units)
+
+    @classmethod
+    def scope_self_q(cls, user) -> Q:
+        # An inspector (仅本人) reads the plan like everyone else; an enterprise does not.
+        return Q() if user.role in PLAN_READERS else Q(pk__in=[])
+
+    @classmethod
+    def scope_self_write_q(cls, user) -> Q:
+        # Reading is not changing: 仅本人 changes nothing in the plan.
+        return Q(pk__in=[])
+
+
+class Plan(PlanTextScope, models.Model):
     title = models.CharField(_("标题"), max_length=300)
     issuer = models.CharField(_("发布机关"), max_length=100)
     owner_unit = models.ForeignKey(
@@ -35,25 +72,16 @@ class Plan(models.Model):
         return self.title
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The owning unit sees the plan; so does every unit responsible for one of its
-        # measures. Exists(), not a join: a join would repeat the plan once per measure.
-        return Q(owner_unit__in=units) | Exists(
-            Responsibility.objects.filter(
-                measure__plan=OuterRef("pk"), measure__withdrawn=False, org_unit__in=units
-            )
-        )
-
-    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         # Being responsible for one measure lets a unit read the plan, not change it.
         return Q(owner_unit__in=units)
 
 
-class Chapter(models.Model):
+class Chapter(PlanTextScope, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="chapters")
     number = models.PositiveIntegerField(_("序号"))
     heading = models.CharField(_("标题"), max_length=200)
+    label = models.CharField(_("编号原文"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("章节")
@@ -66,17 +94,17 @@ class Chapter(models.Model):
     def __str__(self) -> str:
         return self.heading
 
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # A chapter heading is part of the plan text: visible with its plan.
-        return Q(plan__in=Plan.objects.filter(Plan.scope_q(units)))
+    @property
+    def numbering(self) -> str:
+        """The chapter's number as the plan writes it: (一), 一、 or 第一部分."""
+        return self.label or f"（{self.number}）"
 
     @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         return Q(plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
 
 
-class Measure(models.Model):
+class Measure(PlanTextScope, models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="measures")
     chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="measures")
     # Position in the document, unique per plan even when numbering restarts per chapter.
@@ -88,6 +116,9 @@ class Measure(models.Model):
     withdrawn = models.BooleanField(
         _("已撤销"), default=False, help_text=_("重新导入的文本中已不再有此项措施")
     )
+    # Set when the coordinator changes the 牵头/配合 units by hand: a re-import then
+    # keeps them and says so in its change list (ADR 0020).
+    units_edited = models.BooleanField(_("责任单位已手工调整"), default=False)
 
     class Meta:
         verbose_name = _("具体举措")
@@ -103,17 +134,19 @@ class Measure(models.Model):
     @property
     def lead_names(self) -> list[str]:
         # Reads the prefetched responsibilities, so a list of measures costs no extra query.
-        return [r.written_name for r in self.responsibilities.all() if r.is_lead]
+        # The canonical name: the written form is the source text, not the unit's name.
+        return [r.org_unit.name for r in self.responsibilities.all() if r.is_lead]
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The plan's owner and every responsible unit see (and report on) the measure.
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # The plan's owner and every responsible unit change (and report on) the measure;
+        # everyone else only reads it. Exists(), not a join: no repeated rows.
         return Q(plan__owner_unit__in=units) | Exists(
             Responsibility.objects.filter(measure=OuterRef("pk"), org_unit__in=units)
         )
 
 
-class Responsibility(models.Model):
+class Responsibility(PlanTextScope, models.Model):
     # Indexed through Meta.indexes (and the (measure, order) constraint), not one column each.
     measure = models.ForeignKey(
         Measure, on_delete=models.CASCADE, related_name="responsibilities", db_index=False
@@ -148,17 +181,12 @@ class Responsibility(models.Model):
         return f"{self.measure.number} {self.written_name}"
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # Who is responsible for a measure is visible with the measure.
-        return Q(measure__in=Measure.objects.filter(Measure.scope_q(units)))
-
-    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
         # The division of labour is the plan owner's decision, not the responsible unit's.
         return Q(measure__plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
 
 
-class Target(models.Model):
+class Target(PlanTextScope, models.Model):
     class Comparator(models.TextChoices):
         GE = ">=", "≥"
         LE = "<=", "≤"
@@ -179,9 +207,13 @@ class Target(models.Model):
     indicator_name = models.CharField(_("指标"), max_length=200)
     text = models.CharField(_("目标原文"), max_length=500)
     sentence = models.TextField(_("出处句子"), blank=True)
-    value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4)
+    # Empty for a qualitative goal (满意度达到全省平均水平): a person assesses it.
+    value = models.DecimalField(_("目标值"), max_digits=18, decimal_places=4, null=True, blank=True)
     unit = models.CharField(_("单位"), max_length=20, blank=True)
-    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices)
+    comparator = models.CharField(_("比较"), max_length=2, choices=Comparator.choices, blank=True)
+    qualitative = models.BooleanField(
+        _("定性目标"), default=False, help_text=_("没有数值，由人评定是否达成")
+    )
     year = models.PositiveIntegerField(_("目标年份"), null=True, blank=True)
     withdrawn = models.BooleanField(_("已撤销"), default=False)
 
@@ -197,22 +229,109 @@ class Target(models.Model):
         return self.text
 
     @property
+    def phrase(self) -> str:
+        """The target as the plan words it (零发生, 稳定在98%以上), not comparator + value.
+
+        The text names the indicator and then what is to be reached; when several
+        indicators share one predicate (A和B稳定在98%以上), the predicate is the phrase.
+        """
+        at = self.text.find(self.indicator_name)
+        rest = self.text[at + len(self.indicator_name) :] if at >= 0 and self.indicator_name else ""
+        if rest.startswith(("和", "、", "及", "与")):
+            verb = _TARGET_VERB_RE.search(rest)
+            rest = rest[verb.start() :] if verb else ""
+        return rest.strip("，,。；; ") or self.text
+
+    @property
     def value_display(self) -> str:
+        if self.value is None:
+            return ""
         text = format(self.value.normalize(), "f")
         return text
 
     @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # A plan-wide goal is visible with its plan, a measure's target with its measure:
-        # restate neither rule here, reuse them.
-        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_q(units))) | Q(
-            measure__in=Measure.objects.filter(Measure.scope_q(units))
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # A plan-wide goal is the plan owner's, a measure's target its measure's: reuse
+        # both write rules. A liaison reads every goal but changes only its measures'.
+        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Q(
+            measure__in=Measure.objects.filter(Measure.scope_write_q(units))
         )
+
+
+def mask_phone(phone: str) -> str:
+    """A phone number for someone who does not need it: 138****5678."""
+    digits = phone.strip()
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    keep = 3 if len(digits) >= 11 else 1
+    return digits[:keep] + "*" * (len(digits) - keep - 4) + digits[-4:]
+
+
+class SubTask(PlanTextScope, models.Model):
+    """A measure split into a piece of work (分解任务): who does what by when."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="subtasks")
+    title = models.CharField(_("任务"), max_length=200)
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="subtasks", verbose_name=_("责任单位")
+    )
+    deadline = models.DateField(_("完成时限"))
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    # Personal data: shown in full only to those who may change the measure (mask_phone).
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    outputs = models.TextField(_("预期成果"), blank=True)
+    order = models.PositiveIntegerField(_("排列顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("分解任务")
+        verbose_name_plural = _("分解任务")
+        ordering = ["measure", "order", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.contact_phone)
 
     @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # The same composition with the write rules (a measure's is its read rule): a
-        # liaison sees the plan-wide goals but changes only its own measures' targets.
-        return Q(measure__isnull=True, plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Q(
-            measure__in=Measure.objects.filter(Measure.scope_q(units))
-        )
+        # Splitting a measure is the plan owner's decision, like its division of labour.
+        return Q(measure__plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
+
+
+class PlanUpload(models.Model):
+    """A plan file uploaded in the browser, kept between its dry run and its confirmation.
+
+    The confirmation posts only ``token``; the bytes are read again from here, so what
+    is imported is exactly what was reviewed (``sha256``). Unconfirmed uploads expire.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    uploaded_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    owner_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("管理单位")
+    )
+    name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(_("文件内容"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("确认导入时间"), null=True, blank=True)
+    plan = models.ForeignKey(
+        Plan, on_delete=models.SET_NULL, null=True, blank=True, related_name="uploads"
+    )
+
+    class Meta:
+        verbose_name = _("方案上传")
+        verbose_name_plural = _("方案上传")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # An upload belongs to the unit that will own the plan, like the plan itself.
+        return Q(owner_unit__in=units)

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from qcity.core.models import OrgUnit, User
 from qcity.core.scope import get_scoped_or_404, scoped
-from qcity.plans.models import Chapter, Measure, Plan, Responsibility, Target
+from qcity.plans.models import Chapter, Measure, Plan, Responsibility, SubTask, Target
 
 
 def visible_plans(user: User) -> QuerySet[Plan]:
@@ -27,6 +27,7 @@ def visible_measures(user: User, plan: Plan | None = None) -> QuerySet[Measure]:
         .prefetch_related(
             Prefetch("responsibilities", queryset=responsibilities),
             Prefetch("targets", queryset=Target.objects.filter(withdrawn=False)),
+            Prefetch("subtasks", queryset=SubTask.objects.select_related("unit")),
         )
         .order_by("plan_id", "seq")
     )

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.utils import translation
+from django.utils import timezone, translation
 
 from qcity.core import audit
 from qcity.core.models import OrgUnit, User
+from qcity.core.scope import get_for_write, may_change
 from qcity.core.services import create_unconfirmed_unit, resolve_unit_name
-from qcity.plans.models import Chapter, Measure, Plan, Responsibility, Target
-from qcity.plans.parser import ParsedMeasure, ParsedPlan, ParsedTarget
+from qcity.plans.models import (
+    Chapter,
+    Measure,
+    Plan,
+    PlanUpload,
+    Responsibility,
+    SubTask,
+    Target,
+)
+from qcity.plans.parser import (
+    ParsedMeasure,
+    ParsedPlan,
+    ParsedTarget,
+    PlanParseError,
+    parse_plan_text,
+    read_plan_bytes,
+)
 
 
 class PlanImportError(Exception):
@@ -140,16 +159,25 @@ def _sync_chapters(plan: Plan, parsed: ParsedPlan, report: ImportReport) -> dict
         current = existing.get(chapter.number)
         if current is None:
             existing[chapter.number] = Chapter.objects.create(
-                plan=plan, number=chapter.number, heading=chapter.heading
+                plan=plan, number=chapter.number, heading=chapter.heading, label=chapter.label
             )
             if not report.created:
                 report.changes.append(f"新增章节（{chapter.number}）{chapter.heading}")
-        elif current.heading != chapter.heading:
+            continue
+        if current.heading != chapter.heading:
             report.changes.append(
                 f"章节（{chapter.number}）标题：{current.heading} → {chapter.heading}"
             )
             current.heading = chapter.heading
             current.save(update_fields=["heading"])
+        if current.label != chapter.label:
+            # Filling in a label a plan imported before labels were kept is not a change.
+            if current.label:
+                report.changes.append(
+                    f"章节（{chapter.number}）编号写法：{current.label} → {chapter.label}"
+                )
+            current.label = chapter.label
+            current.save(update_fields=["label"])
     return existing
 
 
@@ -177,15 +205,27 @@ def _sync_measures(
             if changed is None and not report.created:
                 report.changes.append(f"新增措施 {measure}")
             elif changed:
-                report.changes.append(f"措施 {measure.number} 变更：{'、'.join(changed)}")
-            _sync_responsibilities(
-                measure,
-                parsed_measure.responsible_units,
-                set(parsed_measure.lead_units),
-                report,
-                units,
-                by=by,
-            )
+                # Field names a reader understands (责任单位原文, not units_text).
+                with translation.override("zh-hans"):
+                    labels = [str(Measure._meta.get_field(name).verbose_name) for name in changed]
+                report.changes.append(f"措施 {measure.number} 变更：{'、'.join(labels)}")
+            if measure.units_edited:
+                # The coordinator's division of labour wins over the text (ADR 0020);
+                # a changed 责任单位 clause is reported, not applied.
+                if changed and "units_text" in changed:
+                    report.changes.append(
+                        f"措施 {measure.number} 责任单位已手工调整，保留手工设置"
+                        f"（文本现写作：{parsed_measure.units_text}）"
+                    )
+            else:
+                _sync_responsibilities(
+                    measure,
+                    parsed_measure.responsible_units,
+                    set(parsed_measure.lead_units),
+                    report,
+                    units,
+                    by=by,
+                )
             stored.append(measure)
     for stale in _withdraw(plan.measures.filter(seq__gt=seq, withdrawn=False)):
         report.changes.append(f"措施 {stale} 已不在文本中，标记为撤销")
@@ -248,7 +288,10 @@ def _sync_targets(
         by_number = [m for m in measures if m.number == number]
         return (by_text or by_number or [None])[0]
 
-    for seq, target in enumerate(parsed.targets, start=1):
+    # Numeric targets first, then the qualitative goals, so a numeric target's position
+    # (its identity on re-import, ADR 0006) does not move.
+    every = [*parsed.targets, *parsed.qualitative_targets]
+    for seq, target in enumerate(every, start=1):
         fields = {
             "measure": measure_for(target.sentence, target.measure_number),
             **_target_fields(target),
@@ -259,7 +302,7 @@ def _sync_targets(
             report.changes.append(f"新增目标：{target.text}")
         elif changed:
             report.changes.append(f"目标 {seq} 变更：{target.text}")
-    for stale in _withdraw(plan.targets.filter(seq__gt=len(parsed.targets), withdrawn=False)):
+    for stale in _withdraw(plan.targets.filter(seq__gt=len(every), withdrawn=False)):
         report.changes.append(f"目标“{stale.text}”已不在文本中，标记为撤销")
 
 
@@ -315,10 +358,11 @@ def _target_fields(target: ParsedTarget) -> dict[str, Any]:
         "indicator_name": target.indicator,
         "text": target.text,
         "sentence": target.sentence,
-        "value": Decimal(str(target.value)),
+        "value": None if target.value is None else Decimal(str(target.value)),
         "unit": target.unit,
         "comparator": target.comparator,
         "year": target.year,
+        "qualitative": target.value is None,
     }
 
 
@@ -336,7 +380,11 @@ def check_storable(parsed: ParsedPlan, *, source_name: str = "", source_sha256: 
         seq = 0
         for chapter in parsed.chapters:
             where = f"第 {chapter.number} 章"
-            _check_fields(Chapter, {"number": chapter.number, "heading": chapter.heading}, where)
+            _check_fields(
+                Chapter,
+                {"number": chapter.number, "heading": chapter.heading, "label": chapter.label},
+                where,
+            )
             for measure in chapter.measures:
                 seq += 1
                 where = f"第 {measure.number} 项举措"
@@ -345,7 +393,8 @@ def check_storable(parsed: ParsedPlan, *, source_name: str = "", source_sha256: 
                     # The written name is stored as is, and as the name of an unconfirmed unit.
                     for model, field in ((Responsibility, "written_name"), (OrgUnit, "name")):
                         _check_value(model, field, name, where, label="责任单位名称")
-        for seq, target in enumerate(parsed.targets, start=1):
+        every = [*parsed.targets, *parsed.qualitative_targets]
+        for seq, target in enumerate(every, start=1):
             _check_fields(Target, {"seq": seq, **_target_fields(target)}, f"第 {seq} 个目标")
 
 
@@ -383,3 +432,259 @@ def _check_value(
                 "out_of_range",
                 f"{where}的{label}超出范围（{value}，整数部分最多 {whole_digits} 位）",
             )
+
+
+# --- The plan, worked on in the browser (upload, review, confirm; units per measure) ----------
+
+UPLOAD_TTL = timedelta(hours=24)  # an unconfirmed upload is refused after this
+
+
+class PlanEditError(Exception):
+    """A browser edit of the plan that cannot be made; nothing has been written.
+
+    ``code`` is stable (``expired``, ``forbidden``, ``no_unit``, ``no_lead``,
+    ``duplicate_unit``, ``unknown_unit``); ``message`` is one line of Chinese.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_upload(data: bytes, name: str) -> ParsedPlan:
+    """The parsed plan of uploaded bytes, with the parser's limits; errors name the file."""
+    text = read_plan_bytes(data, name)
+    try:
+        return parse_plan_text(text)
+    except PlanParseError as exc:
+        raise PlanParseError(exc.code, f"{exc.message}：{name}") from None
+
+
+def stage_upload(*, by: User, name: str, data: bytes) -> tuple[PlanUpload, ImportReport]:
+    """Keep an uploaded plan file for review and return the dry run of its import.
+
+    The file is parsed and dry-run imported first: a file that cannot be read, parsed
+    or stored raises (``PlanParseError`` / ``PlanImportError`` / ``PlanEditError``) and
+    nothing is kept.
+    """
+    if by.unit is None:
+        raise PlanEditError("no_unit", "您的账户没有所属单位，不能导入方案")
+    parsed = parse_upload(data, name)
+    sha256 = hashlib.sha256(data).hexdigest()
+    _check_may_change_plan(by, parsed)
+    report = import_plan(
+        parsed, by=by, owner_unit=by.unit, source_name=name, source_sha256=sha256, dry_run=True
+    )
+    with transaction.atomic():
+        upload = PlanUpload.objects.create(
+            token=secrets.token_urlsafe(32),
+            uploaded_by=by,
+            owner_unit=by.unit,
+            name=name,
+            sha256=sha256,
+            content=data,
+            plan_id=report.plan_id if not report.created else None,
+        )
+        audit.record(
+            "plan.uploaded",
+            by=by,
+            obj=upload,
+            details={"source": name, "sha256": sha256, "changes": len(report.changes)},
+        )
+    return upload, report
+
+
+def preview_upload(upload: PlanUpload, *, by: User) -> tuple[ParsedPlan, ImportReport]:
+    """What confirming the upload would change now (the database may have moved on)."""
+    parsed = parse_upload(bytes(upload.content), upload.name)
+    _check_may_change_plan(by, parsed)
+    report = import_plan(
+        parsed,
+        by=by,
+        owner_unit=upload.owner_unit,
+        source_name=upload.name,
+        source_sha256=upload.sha256,
+        dry_run=True,
+    )
+    return parsed, report
+
+
+def confirm_upload(token: str, *, by: User) -> ImportReport:
+    """Import a reviewed upload for real, once; audited by the import itself."""
+    with transaction.atomic():
+        upload = get_upload_for_write(by, token)
+        parsed = parse_upload(bytes(upload.content), upload.name)
+        _check_may_change_plan(by, parsed)
+        report = import_plan(
+            parsed,
+            by=by,
+            owner_unit=upload.owner_unit,
+            source_name=upload.name,
+            source_sha256=upload.sha256,
+        )
+        upload.confirmed_at = timezone.now()
+        upload.plan_id = report.plan_id
+        upload.save(update_fields=["confirmed_at", "plan"])
+        audit.record(
+            "plan.upload_confirmed",
+            by=by,
+            obj=upload,
+            details={"source": upload.name, "changes": len(report.changes)},
+        )
+    return report
+
+
+def get_upload_for_write(by: User, token: str) -> PlanUpload:
+    """The caller's own pending upload, locked; someone else's is indistinguishable from none."""
+    upload, _ = get_for_write(
+        by,
+        PlanUpload.objects.select_related("owner_unit").filter(
+            uploaded_by=by, confirmed_at__isnull=True
+        ),
+        token=token,
+    )
+    if upload.uploaded_at < timezone.now() - UPLOAD_TTL:
+        raise PlanEditError("expired", "此上传已超过 24 小时未确认，已失效，请重新上传")
+    return upload
+
+
+def _check_may_change_plan(by: User, parsed: ParsedPlan) -> None:
+    existing = Plan.objects.filter(issuer=parsed.issuer, title=parsed.title).first()
+    if existing is not None and not may_change(by, existing):
+        raise PlanEditError("forbidden", f"您无权修改方案“{parsed.title}”")
+
+
+def set_responsibilities(
+    measure_pk: int, rows: list[tuple[OrgUnit, bool]], *, by: User
+) -> list[str]:
+    """Set a measure's responsible units and which of them lead (牵头) or support (配合).
+
+    ``rows`` is the new list in order, as (unit, is_lead). The written form of a unit
+    the text already named is kept as its source text; a unit added by hand is
+    written as its canonical name. The measure is marked as edited by hand, so a
+    re-import keeps the edit (ADR 0020). Returns the changes, empty when none.
+    """
+    with transaction.atomic():
+        measure, _ = get_for_write(
+            by, Measure.objects.select_related("plan").filter(withdrawn=False), pk=measure_pk
+        )
+        # Responsibility's write rule: the division of labour is the plan owner's decision.
+        if not may_change(by, measure.plan):
+            raise PlanEditError("forbidden", "只有方案的管理单位可以调整责任单位")
+        if not any(is_lead for _, is_lead in rows):
+            raise PlanEditError("no_lead", "请至少指定一个牵头单位")
+        ids = [unit.pk for unit, _ in rows]
+        if len(ids) != len(set(ids)):
+            raise PlanEditError("duplicate_unit", "同一单位不能重复列出")
+        if any(not unit.confirmed or unit.disabled_on is not None for unit, _ in rows):
+            raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")
+        current = list(measure.responsibilities.select_related("org_unit").order_by("order"))
+        written = {r.org_unit_id: r.written_name for r in current}
+        before = [(r.org_unit_id, r.is_lead) for r in current]
+        after = [(unit.pk, is_lead) for unit, is_lead in rows]
+        if before == after:
+            return []
+        changes = [f"措施 {measure.number} 责任单位：{_describe(current)} → {_describe_rows(rows)}"]
+        measure.responsibilities.all().delete()
+        Responsibility.objects.bulk_create(
+            Responsibility(
+                measure=measure,
+                org_unit=unit,
+                written_name=written.get(unit.pk, unit.name),
+                is_lead=is_lead,
+                order=order,
+            )
+            for order, (unit, is_lead) in enumerate(rows, start=1)
+        )
+        if not measure.units_edited:
+            measure.units_edited = True
+            measure.save(update_fields=["units_edited"])
+        audit.record(
+            "plan.responsibilities_set",
+            by=by,
+            obj=measure,
+            details={
+                "changes": changes,
+                "lead": [unit.name for unit, is_lead in rows if is_lead],
+                "support": [unit.name for unit, is_lead in rows if not is_lead],
+            },
+        )
+    return changes
+
+
+def _describe(current: list[Responsibility]) -> str:
+    return "、".join(f"{r.org_unit.name}{'（牵头）' if r.is_lead else ''}" for r in current) or "无"
+
+
+def _describe_rows(rows: list[tuple[OrgUnit, bool]]) -> str:
+    return "、".join(f"{unit.name}{'（牵头）' if is_lead else ''}" for unit, is_lead in rows)
+
+
+def add_subtask(measure_pk: int, *, by: User, **fields: Any) -> SubTask:
+    """Split a measure: add a sub-task (分解任务) with its unit, deadline and contact."""
+    with transaction.atomic():
+        measure, _ = get_for_write(
+            by, Measure.objects.select_related("plan").filter(withdrawn=False), pk=measure_pk
+        )
+        if not may_change(by, measure.plan):
+            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        unit = fields["unit"]
+        if not unit.confirmed or unit.disabled_on is not None:
+            raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")
+        order = (measure.subtasks.aggregate(models.Max("order"))["order__max"] or 0) + 1
+        subtask = SubTask.objects.create(measure=measure, order=order, **fields)
+        audit.record(
+            "plan.subtask_added",
+            by=by,
+            obj=subtask,
+            details={
+                "measure": measure.number,
+                "title": subtask.title,
+                "unit": unit.name,
+                "deadline": subtask.deadline.isoformat(),
+            },
+        )
+    return subtask
+
+
+def remove_subtask(subtask_pk: int, *, by: User) -> None:
+    with transaction.atomic():
+        subtask, allowed = get_for_write(
+            by, SubTask.objects.select_related("measure", "unit"), pk=subtask_pk
+        )
+        if not allowed:
+            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        audit.record(
+            "plan.subtask_removed",
+            by=by,
+            obj=subtask,
+            details={"measure": subtask.measure.number, "title": subtask.title},
+        )
+        subtask.delete()
+
+
+def update_subtask(subtask_pk: int, *, by: User, **fields: Any) -> list[str]:
+    """Change a sub-task; returns the names of the changed fields (audited when any)."""
+    with transaction.atomic():
+        subtask, allowed = get_for_write(
+            by, SubTask.objects.select_related("measure", "unit"), pk=subtask_pk
+        )
+        if not allowed:
+            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        unit = fields.get("unit", subtask.unit)
+        if unit.pk != subtask.unit_id and (not unit.confirmed or unit.disabled_on is not None):
+            raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")
+        changed = [name for name, value in fields.items() if getattr(subtask, name) != value]
+        if not changed:
+            return []
+        for name in changed:
+            setattr(subtask, name, fields[name])
+        subtask.save(update_fields=changed)
+        audit.record(
+            "plan.subtask_changed",
+            by=by,
+            obj=subtask,
+            details={"measure": subtask.measure.number, "fields": changed},
+        )
+    return changed

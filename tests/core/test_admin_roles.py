@@ -248,10 +248,10 @@ def _post_user(client, target, **fields):
 
 
 def test_the_system_admin_cannot_widen_a_users_scope_by_moving_their_unit(client, staff, plan):
-    from qcity.plans.selectors import visible_measures
+    from qcity.plans.selectors import my_measures
 
     kaiyuan = staff["kaiyuan"]
-    assert visible_measures(kaiyuan).count() == 0
+    assert my_measures(kaiyuan).count() == 0
     city = OrgUnit.objects.get(name=CITY)
     client.force_login(staff["sysadmin"])
     page = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
@@ -259,13 +259,13 @@ def test_the_system_admin_cannot_widen_a_users_scope_by_moving_their_unit(client
     _post_user(client, kaiyuan, unit=city.pk, full_name="孙开原")
     kaiyuan.refresh_from_db()
     assert kaiyuan.unit.name == "开原市市场监督管理局" and kaiyuan.full_name == "孙开原"
-    assert visible_measures(kaiyuan).count() == 0
+    assert my_measures(kaiyuan).count() == 0
     event = AuditEvent.objects.get(action="admin.user.changed", object_id=str(kaiyuan.pk))
     assert event.details["fields"] == ["full_name"]
 
 
 def test_the_security_admin_moves_a_user_to_another_unit_and_it_is_audited(client, staff, plan):
-    from qcity.plans.selectors import visible_measures
+    from qcity.plans.selectors import my_measures
 
     kaiyuan = staff["kaiyuan"]
     city = OrgUnit.objects.get(name=CITY)
@@ -273,7 +273,7 @@ def test_the_security_admin_moves_a_user_to_another_unit_and_it_is_audited(clien
     _post_user(client, kaiyuan, unit=city.pk, full_name="改不了")
     kaiyuan.refresh_from_db()
     assert kaiyuan.unit == city and kaiyuan.full_name == "kaiyuan"
-    assert visible_measures(kaiyuan).count() > 0  # the grant is real, and it is the secadmin's
+    assert my_measures(kaiyuan).count() > 0  # the grant is real, and it is the secadmin's
     event = AuditEvent.objects.get(action="admin.user.changed", object_id=str(kaiyuan.pk))
     assert event.actor == staff["secadmin"]
     assert event.details["changes"] == {"unit": ["开原市市场监督管理局", CITY]}

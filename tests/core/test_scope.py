@@ -125,18 +125,19 @@ def test_scope_never_repeats_a_row_and_needs_no_distinct(world, persona):
 
 
 @pytest.mark.django_db
-def test_responsibilities_and_chapters_follow_their_measure_and_plan(world):
-    plan, users = world
-    nongye, xifeng = users["nongye"], users["xifeng"]
-    numbers = {r.measure.number for r in scoped(nongye, Responsibility.objects.all())}
-    assert numbers == measures_of("市农业农村局")
-    # Every unit responsible with 农业农村局 is listed too: the division of labour is visible.
-    assert (
-        scoped(nongye, Responsibility.objects.all()).count()
-        == Responsibility.objects.filter(measure__number__in=numbers, measure__plan=plan).count()
-    )
-    assert scoped(nongye, Chapter.objects.all()).count() == plan.chapters.count()
-    assert not scoped(xifeng, Chapter.objects.all()).exists()
+def test_the_plan_text_is_read_by_every_internal_role_and_by_no_administrator(world):
+    # ADR 0020: the plan is a public document; scope limits changes, not reading.
+    _, users = world
+    for persona in ("nongye", "xifeng", "inspector", "lab"):
+        for model in (Plan, Chapter, Measure, Responsibility, Target):
+            everything = model.objects.count()
+            assert scoped(users[persona], model.objects.all()).count() == everything, (
+                persona,
+                model,
+            )
+    for persona in ("sysadmin", "auditadmin", "enterprise", "outsider"):
+        for model in (Plan, Chapter, Measure, Responsibility, Target):
+            assert not scoped(users[persona], model.objects.all()).exists(), (persona, model)
 
 
 # --- get_for_write -----------------------------------------------------------------------------
@@ -206,10 +207,16 @@ def test_an_administrator_given_a_business_scope_still_changes_nothing(world):
 def test_a_change_to_a_row_outside_the_scope_is_refused_and_changes_nothing(world, persona):
     plan, users = world
     measure = Measure.objects.get(plan=plan, number=8)  # 市农业农村局's, not theirs
-    with pytest.raises(Http404), transaction.atomic():
-        row, _ = get_for_write(users[persona], Measure.objects.all(), pk=measure.pk)
-        row.title = "被越权修改"
-        row.save()
+    readers = ("xifeng", "gongxin", "inspector")  # they read the plan, and may not change it
+    if persona in readers:
+        with transaction.atomic():
+            row, may_change = get_for_write(users[persona], Measure.objects.all(), pk=measure.pk)
+        assert row == measure and may_change is False
+    else:
+        with pytest.raises(Http404), transaction.atomic():
+            row, _ = get_for_write(users[persona], Measure.objects.all(), pk=measure.pk)
+            row.title = "被越权修改"
+            row.save()
     assert Measure.objects.get(pk=measure.pk).title == measure.title
     with pytest.raises(Http404), transaction.atomic():
         get_for_write(users[persona], Measure.objects.all(), pk="not-a-number")

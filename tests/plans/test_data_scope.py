@@ -1,7 +1,9 @@
 """The data-scope matrix: every page, export and API endpoint, for every persona.
 
 Expected visibility is derived from the truth file (which measures name which
-unit), not from the database the code under test wrote.
+unit), not from the database the code under test wrote. Since ADR 0020 every
+internal business role reads the whole plan (a public document); what a unit is
+responsible for decides its 我的任务 and what it may change.
 """
 
 import io
@@ -15,7 +17,23 @@ from tests.conftest import measures_of, truth
 pytestmark = pytest.mark.django_db
 
 ALL = {m["number"] for c in truth()["chapters"] for m in c["measures"]}
+# What each persona reads: all of the plan, or (administrators, enterprises) nothing.
 EXPECTED = {
+    "coordinator": ALL,
+    "nongye": ALL,
+    "gongxin": ALL,
+    "kaiyuan": ALL,
+    "xifeng": ALL,
+    "outsider": set(),
+    "sysadmin": set(),
+    "secadmin": set(),
+    "auditadmin": set(),
+    "inspector": ALL,
+    "lab": ALL,
+    "enterprise": set(),
+}
+# What each persona may change (and, with reporting, report on): the owner all, a unit its own.
+OWN = {
     "coordinator": ALL,
     "nongye": measures_of("市农业农村局"),
     "gongxin": measures_of("市工业和信息化局"),
@@ -46,9 +64,40 @@ def _measure_numbers_in(html: str, plan) -> set[int]:
 
 
 def test_the_expectations_are_not_trivial():
-    assert EXPECTED["nongye"] == {5, 7, 8, 15, 24}
-    assert EXPECTED["gongxin"] and EXPECTED["gongxin"] != EXPECTED["nongye"]
-    assert len(EXPECTED["lab"]) == 5
+    assert OWN["nongye"] == {5, 7, 8, 15, 24}
+    assert OWN["gongxin"] and OWN["gongxin"] != OWN["nongye"]
+    assert len(OWN["lab"]) == 5
+    assert len(ALL) == 27
+
+
+@pytest.mark.parametrize("persona", EXPECTED)
+def test_each_persona_may_change_exactly_its_own_measures(world, persona):
+    from django.db import transaction
+
+    from qcity.core.scope import get_for_write
+
+    plan, users = world
+    changeable = set()
+    for measure in Measure.objects.filter(plan=plan):
+        if measure.number not in EXPECTED[persona]:
+            continue
+        with transaction.atomic():
+            _, may_change = get_for_write(users[persona], Measure.objects.all(), pk=measure.pk)
+        if may_change:
+            changeable.add(measure.number)
+    assert changeable == OWN[persona]
+
+
+@pytest.mark.parametrize("persona", ["sysadmin", "enterprise", "outsider"])
+def test_an_empty_plan_list_says_why_and_what_to_do(client, world, persona):
+    _, users = world
+    html = _client(client, users[persona]).get("/plans/").content.decode()
+    assert 'data-testid="empty-reason"' in html
+    reason = html.split('data-testid="empty-reason"', 1)[1].split("</", 1)[0]
+    if persona == "sysadmin":
+        assert "三员分立" in reason
+    else:
+        assert "企业账户" in reason
 
 
 @pytest.mark.parametrize("persona", EXPECTED)
@@ -91,11 +140,11 @@ def test_the_export_holds_exactly_the_measures_in_scope(client, world, persona):
     assert numbers == EXPECTED[persona]
 
 
-@pytest.mark.parametrize("persona", ["nongye", "gongxin"])
+@pytest.mark.parametrize("persona", ["nongye", "gongxin", "lab"])
 def test_my_measures_lists_the_units_own_measures(client, world, persona):
     plan, users = world
     html = _client(client, users[persona]).get("/plans/mine/").content.decode()
-    assert _measure_numbers_in(html, plan) == EXPECTED[persona]
+    assert _measure_numbers_in(html, plan) == OWN[persona]
 
 
 @pytest.mark.parametrize("persona", EXPECTED)
@@ -122,14 +171,28 @@ def test_the_api_applies_the_same_scope(client, world, persona):
         assert c.get(path).status_code == (200 if expected else 404), path
 
 
-def test_a_liaison_sees_only_the_plan_goals_and_its_own_measure_targets(client, world):
+def test_a_liaison_reads_every_target_and_changes_only_its_own_measures(client, world):
+    from django.db import transaction
+
+    from qcity.core.scope import get_for_write
+    from qcity.plans.models import Target
+
     plan, users = world
-    targets = _client(client, users["gongxin"]).get(f"/api/v1/plans/{plan.pk}/targets").json()
-    # 工信局 is responsible for measure 1, whose target is the 4亿元 contract volume.
-    assert "全市技术合同登记额" in {t["indicator"] for t in targets}
-    # Measure 9's target belongs to 市市场监管局 and 市卫生健康委 only.
-    assert "农村地区食品经营店规范化建设比例" not in {t["indicator"] for t in targets}
-    assert "食品抽检合格率" in {t["indicator"] for t in targets}
+    gongxin = users["gongxin"]
+    targets = _client(client, gongxin).get(f"/api/v1/plans/{plan.pk}/targets").json()
+    indicators = {t["indicator"] for t in targets}
+    # 工信局 is responsible for measure 1 (the 4亿元 contract volume), not for measure 9.
+    assert {
+        "全市技术合同登记额",
+        "农村地区食品经营店规范化建设比例",
+        "食品抽检合格率",
+    } <= indicators
+    may = {}
+    for name in ("全市技术合同登记额", "农村地区食品经营店规范化建设比例"):
+        target = Target.objects.get(plan=plan, indicator_name=name)
+        with transaction.atomic():
+            may[name] = get_for_write(gongxin, Target.objects.all(), pk=target.pk)[1]
+    assert may == {"全市技术合同登记额": True, "农村地区食品经营店规范化建设比例": False}
 
 
 @pytest.mark.parametrize("persona", EXPECTED)
@@ -199,7 +262,7 @@ def test_the_openapi_schema_is_served_and_lists_the_read_endpoints(client, world
 def test_api_search_works_across_plans(client, world):
     _, users = world
     items = (
-        _client(client, users["nongye"]).get("/api/v1/measures", {"q": "农资打假"}).json()["items"]
+        _client(client, users["xifeng"]).get("/api/v1/measures", {"q": "农资打假"}).json()["items"]
     )
     assert [m["number"] for m in items] == [8]
 
@@ -211,7 +274,8 @@ def test_the_dashboard_and_my_tasks_count_only_what_is_in_scope(client, world, p
     home = c.get("/").content.decode()
     assert f'data-testid="measure-count">{len(EXPECTED[persona])}<' in home
     mine = _measure_numbers_in(c.get("/plans/mine/").content.decode(), plan)
-    assert mine <= EXPECTED[persona]
+    own = measures_of(users[persona].unit.name) if users[persona].unit else set()
+    assert mine <= own & EXPECTED[persona]
 
 
 @pytest.mark.parametrize("persona", EXPECTED)
@@ -265,8 +329,11 @@ def test_every_export_is_audited(client, world):
     assert all(e.details["rows"] for e in events)
 
 
-def test_a_county_officer_sees_what_a_unit_below_it_is_responsible_for(client, world):
+def test_a_county_officer_changes_what_a_unit_below_it_is_responsible_for(client, world):
+    from django.db import transaction
+
     from qcity.core.models import OrgUnit
+    from qcity.core.scope import get_for_write
     from qcity.plans.models import Responsibility
 
     plan, users = world
@@ -275,15 +342,15 @@ def test_a_county_officer_sees_what_a_unit_below_it_is_responsible_for(client, w
     Responsibility.objects.create(
         measure=measure, org_unit=station, written_name=station.name, order=99
     )
-    for persona, sees in (("kaiyuan", True), ("xifeng", False), ("inspector", False)):
+    for persona, own in (("kaiyuan", True), ("xifeng", False), ("inspector", False)):
         c = _client(client, users[persona])
-        listed = {m["number"] for m in c.get("/api/v1/measures", {"limit": 100}).json()["items"]}
-        assert listed == ({8} if sees else set()), persona
-        page = c.get(f"/plans/{plan.pk}/measures/{measure.pk}/")
-        assert page.status_code == (200 if sees else 404), persona
-        assert c.get(f"/plans/{plan.pk}/").status_code == (200 if sees else 404), persona
+        # Everyone reads the measure; only the county whose station is responsible owns it.
+        assert c.get(f"/plans/{plan.pk}/measures/{measure.pk}/").status_code == 200, persona
+        with transaction.atomic():
+            _, may_change = get_for_write(users[persona], Measure.objects.all(), pk=measure.pk)
+        assert may_change is own, persona
     # The county's "my tasks" counts what its station does; the liaison's view is unchanged.
     mine = _client(client, users["kaiyuan"]).get("/plans/mine/").content.decode()
     assert _measure_numbers_in(mine, plan) == {8}
-    listed = _client(client, users["nongye"]).get("/api/v1/measures", {"limit": 100}).json()
-    assert {m["number"] for m in listed["items"]} == EXPECTED["nongye"]
+    mine = _client(client, users["nongye"]).get("/plans/mine/").content.decode()
+    assert _measure_numbers_in(mine, plan) == OWN["nongye"]

@@ -40,7 +40,8 @@ def test_it_stores_every_chapter_measure_and_unit_of_the_seed(plan):
                 measure.responsibilities.order_by("order").values_list("written_name", flat=True)
             )
             assert written == expected_measure["responsible_units"]
-    assert plan.targets.count() == len(expected["targets"])
+    # The truth file lists the numeric targets; the qualitative goals come after them.
+    assert plan.targets.filter(qualitative=False).count() == len(expected["targets"])
 
 
 def test_it_resolves_aliases_to_the_same_unit(plan):

@@ -22,6 +22,7 @@ from qcity.plans.parser.targets import (
     _RANGE_YEAR_RE,
     _first_goal_deadline,
     _goal_targets,
+    _qualitative_goals,
     _targets_in,
 )
 from qcity.plans.parser.units import _dedupe, _find_clause, _parse_units
@@ -63,7 +64,15 @@ def parse_plan_text(text: str) -> ParsedPlan:
         chapters=chapters,
         targets=targets,
         problems=problems,
+        qualitative_targets=_qualitative_goals(root, plan_year),
     )
+
+
+def _label_of(node: _Node) -> str:
+    """The chapter's marker as written: the numbered line before its text."""
+    line = node.raw.strip()
+    at = line.find(node.first) if node.first else -1
+    return line[:at].strip() if at > 0 else ""
 
 
 def _make_chapters(
@@ -86,6 +95,7 @@ def _make_chapters(
         chapter = ParsedChapter(
             number=node.number if node.rank >= 0 else 1,
             heading=_heading_of(node.first) if node.rank >= 0 else "",
+            label=_label_of(node) if node.rank >= 0 else "",
         )
         for child in group:
             measure, issue = _make_measure(child, table)

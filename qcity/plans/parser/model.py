@@ -44,13 +44,15 @@ class ParsedChapter:
     number: int
     heading: str
     measures: list[ParsedMeasure] = field(default_factory=list)
+    # The numbering as written (（一）, 一、, 第一部分), shown instead of the bare number.
+    label: str = ""
 
 
 @dataclass
 class ParsedTarget:
     text: str
     indicator: str
-    value: int | float
+    value: int | float | None  # None for a qualitative goal (qualitative_targets)
     unit: str
     comparator: str
     year: int | None
@@ -65,6 +67,8 @@ class ParsedPlan:
     chapters: list[ParsedChapter] = field(default_factory=list)
     targets: list[ParsedTarget] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Goals without a number (满意度达到全省平均水平), assessed by a person: value None.
+    qualitative_targets: list[ParsedTarget] = field(default_factory=list)
 
 
 def plan_to_dict(plan: ParsedPlan) -> dict:

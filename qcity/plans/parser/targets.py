@@ -251,3 +251,37 @@ def _first_goal_deadline(root: _Node) -> int | None:
         if year:
             return year
     return None
+
+
+# "公共服务质量满意度达到全省平均水平", "政府质量奖获奖企业数量实现突破": a goal stated
+# without a number; a person, not a comparison, decides whether it was reached.
+_QUALITATIVE_RE = re.compile(
+    r"^(?P<ind>.{2,60}?)(?:达到|实现|进入|保持在?|走在)"
+    r"(?P<goal>(?:全国|全省|省内|全市|同类城市)?(?:平均|先进|领先|较高)?水平|新?突破|前列)$"
+)
+
+
+def _qualitative_goals(root: _Node, default_year: int | None) -> list[ParsedTarget]:
+    """Qualitative goals of the goals section, in order (numeric ones are _goal_targets')."""
+    found: list[ParsedTarget] = []
+    for node in _goal_nodes(root):
+        for sentence in _sentences("\n".join(node.lines())):
+            year = _deadline(sentence) or default_year
+            for clause in _split_top(sentence.rstrip("。！？!?"), "，,；;"):
+                clause = _LEADING_FRAME_RE.sub("", clause.strip())
+                match = _QUALITATIVE_RE.match(clause)
+                if match is None or _VALUE_END_RE.search(clause):
+                    continue
+                indicator = _INDICATOR_PREFIX_RE.sub("", match["ind"]).strip()
+                found.append(
+                    ParsedTarget(
+                        text=clause,
+                        indicator=indicator,
+                        value=None,
+                        unit="",
+                        comparator="",
+                        year=year,
+                        sentence=sentence.strip(),
+                    )
+                )
+    return found
