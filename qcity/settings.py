@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "qcity.core",
     "qcity.plans",
+    "qcity.metrics",
 ]
 
 MIDDLEWARE = [
