@@ -169,6 +169,12 @@ def target_states(user: User, plan: Plan) -> list[TargetState]:
     return states
 
 
+def state_of(user: User, target: Target) -> TargetState:
+    indicators = list(metric_selectors.visible_indicators(user).filter(disabled_on__isnull=True))
+    status, baseline, latest = status_of(target)
+    return TargetState(target, propose(target, indicators), status, baseline, latest)
+
+
 def visible_plan_targets(user: User, plan: Plan) -> QuerySet[Target]:
     return (
         scoped(user, Target.objects.filter(plan=plan, withdrawn=False))
