@@ -28,6 +28,7 @@ urlpatterns = [
     path("units/pending/<int:pk>/map/", core_views.map_unit, name="map_unit"),
     path("units/pending/<int:pk>/confirm/", core_views.confirm_unit, name="confirm_unit"),
     path("plans/", include("qcity.plans.urls")),
+    path("indicators/", include("qcity.metrics.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -178,7 +178,17 @@ class IndicatorValueRevision(models.Model):
         ordering = ["indicator_value", "id"]
 
     def __str__(self) -> str:
-        return f"{self.indicator_value_id} → {format(Decimal(self.value).normalize(), 'f')}"
+        return f"{self.indicator_value_id} → {self.value_display}"
+
+    @property
+    def value_display(self) -> str:
+        return format(Decimal(self.value).normalize(), "f")
+
+    @property
+    def previous_display(self) -> str:
+        if self.previous_value is None:
+            return ""
+        return format(Decimal(self.previous_value).normalize(), "f")
 
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
