@@ -22,7 +22,7 @@ from qcity.core.models import Role, User
 from qcity.core.scope import get_for_write, get_scoped_or_404, scoped
 from qcity.metrics import selectors as metric_selectors
 from qcity.metrics.models import Indicator
-from qcity.metrics.status import Status, target_status
+from qcity.metrics.status import Status, meets, target_status
 from qcity.plans.models import Plan, Target
 
 MIN_RATIO = 0.75
@@ -136,7 +136,8 @@ def status_of(target: Target) -> tuple[Status | None, object | None, object | No
         return Status.NO_DATA, None, None
     baseline, latest = values[0], values[-1]
     if target.year is None:
-        return Status.NO_DATA, baseline, latest
+        met = meets(latest.value, target.comparator, target.value, indicator.direction)
+        return (Status.ACHIEVED if met else Status.NO_DATA), baseline, latest
     status = target_status(
         target.value,
         target.comparator,

@@ -172,3 +172,8 @@ def test_recompute_command_refuses_a_malformed_period_in_one_line():
     assert str(refused.value) == (
         "recompute_indicators：参数 --period：统计期“2024Q9”应写作 2025、2025Q1 或 2025-03"
     )
+
+
+def test_load_defaults_brings_the_indicator_catalogue(org_units):
+    call_command("load_defaults", stdout=open("/dev/null", "w"))
+    assert Indicator.objects.count() == 9
