@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from qcity.api import Error
@@ -93,10 +93,13 @@ def list_values(request: HttpRequest, indicator_id: int):
 
 @router.post(
     "/indicators/{indicator_id}/values",
-    response={201: ValueOut, 403: Error, 404: Error, 422: Error},
+    response={200: ValueOut, 403: Error, 404: Error, 422: Error},
 )
 def enter_value(request: HttpRequest, indicator_id: int, payload: ValueIn):
     """Enter or correct one value (the indicator's owner unit or the coordinator).
+
+    200 with the stored value, whether it was new or replaced an earlier figure for
+    the same period and unit (the change is kept in the value's history).
 
     422 codes: ``wrong_unit``, ``out_of_range``, ``invalid_value``, ``invalid_period``,
     ``calculated_indicator``, ``indicator_disabled``; 403 ``forbidden``.
@@ -110,4 +113,4 @@ def enter_value(request: HttpRequest, indicator_id: int, payload: ValueIn):
         evidence_note=payload.evidence_note,
         by=request.user,
     )
-    return Status(201, row)
+    return row

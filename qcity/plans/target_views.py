@@ -52,6 +52,9 @@ def link_target(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
         target_links.link_indicator(target.pk, int(indicator_id), by=request.user)
     except target_links.LinkRefused as exc:
         messages.error(request, exc.message)
+    except Http404:
+        # The target was found above, so it is the chosen indicator that is absent.
+        messages.error(request, _("所选指标不存在。"))
     else:
         messages.success(request, _("已确认目标“%(t)s”的关联指标。") % {"t": target.text})
     return redirect("plan_targets", pk=pk)

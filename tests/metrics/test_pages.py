@@ -100,3 +100,27 @@ def test_a_liaison_reads_the_statuses_but_cannot_link(as_user):
     )
     assert refused.status_code == 403
     assert Target.objects.get(pk=target.pk).indicator is None
+
+
+def test_hostile_form_values_are_refused_cleanly_and_store_nothing_wrong(as_user):
+    from tests.adversarial.corpus import _RAW
+
+    agri = Indicator.objects.get(code="agri_monitoring_pass_rate")
+    plan = Plan.objects.get()
+    target = Target.objects.filter(plan=plan).order_by("seq").first()
+    nongye, coordinator = as_user("nongye"), as_user("coordinator")
+    nongye.raise_request_exception = coordinator.raise_request_exception = True
+    for raw in _RAW:
+        for field in ("period", "value", "unit", "evidence_note"):
+            body = {"period": "2024", "value": "97", "unit": "%", field: raw}
+            if body == {"period": "2024", "value": "97", "unit": "%", "evidence_note": raw}:
+                continue  # any note is a fine note
+            answer = nongye.post(f"/indicators/{agri.pk}/", body)
+            # Some are fine ("0", "1.5", "１２３" as a count); the rest a Chinese refusal.
+            assert answer.status_code in (302, 400, 422), (field, raw)
+        linked = coordinator.post(f"/plans/{plan.pk}/targets/{target.pk}/link/", {"indicator": raw})
+        assert linked.status_code in (302, 400), raw
+    stored = {(v.period, v.value) for v in IndicatorValue.objects.all()}
+    assert {period for period, _ in stored} == {"2024"}
+    assert all(0 <= value <= 100 for _, value in stored)
+    assert Target.objects.get(pk=target.pk).indicator is None
