@@ -73,6 +73,13 @@ class Indicator(ReferenceModel):
         return f"{self.name}（{self.unit}）" if self.unit else self.name
 
     @property
+    def range_display(self) -> str:
+        def show(bound: Decimal | None) -> str:
+            return "—" if bound is None else format(Decimal(bound).normalize(), "f")
+
+        return f"{show(self.min_value)} ～ {show(self.max_value)}"
+
+    @property
     def source(self) -> str:
         return ValueSource.CALCULATOR if self.calculator else ValueSource.MANUAL
 

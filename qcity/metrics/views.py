@@ -63,5 +63,4 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_enter": may_enter,
             "form": form,
         },
-        status=422 if request.method == "POST" else 200,
     )
