@@ -66,6 +66,7 @@ class Indicator(ReferenceModel):
                 | Q(max_value__isnull=True)
                 | Q(min_value__lte=models.F("max_value")),
                 name="indicator_min_le_max",
+                violation_error_message=_("允许最小值不能大于允许最大值。"),
             )
         ]
 
