@@ -193,6 +193,8 @@ class RecomputeResult:
     unchanged: int = 0
     empty: int = 0
     missing_calculators: tuple[str, ...] = ()
+    # (indicator code, message): a figure the indicator's own checks refuse is not stored.
+    rejected: tuple[tuple[str, str], ...] = ()
 
 
 def recompute_indicators(
@@ -203,11 +205,13 @@ def recompute_indicators(
     Each indicator's figure is computed for its owner unit and ``period`` (default:
     the current period of its type); a figure equal to the stored one changes
     nothing, so running twice is harmless. A period malformed for an indicator's
-    type skips that indicator.
+    type skips that indicator; a figure that fails the indicator's checks (range,
+    digits) is reported in ``rejected`` and the others still run.
     """
     today = today or timezone.localdate()
     result = RecomputeResult()
     missing: list[str] = []
+    rejected: list[tuple[str, str]] = []
     for indicator in (
         Indicator.objects.enabled().exclude(calculator="").select_related("owner_unit")
     ):
@@ -224,9 +228,15 @@ def recompute_indicators(
         if figure is None:
             result.empty += 1
             continue
-        number = parse_value(figure)
-        check_value(indicator, number, indicator.unit)
+        try:
+            number = parse_value(figure)
+            check_value(indicator, number, indicator.unit)
+        except ValueRejected as exc:
+            rejected.append((indicator.code, exc.message))
+            continue
         with transaction.atomic():
+            # Serialises two runs on the same indicator (the first insert of a period).
+            Indicator.objects.select_for_update().filter(pk=indicator.pk).first()
             _row, changed = _store(
                 indicator,
                 key,
@@ -241,6 +251,7 @@ def recompute_indicators(
         else:
             result.unchanged += 1
     result.missing_calculators = tuple(sorted(set(missing)))
+    result.rejected = tuple(rejected)
     return result
 
 

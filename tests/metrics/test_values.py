@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
@@ -177,3 +178,27 @@ def test_recompute_command_refuses_a_malformed_period_in_one_line():
 def test_load_defaults_brings_the_indicator_catalogue(org_units):
     call_command("load_defaults", stdout=open("/dev/null", "w"))
     assert Indicator.objects.count() == 9
+
+
+def test_a_calculated_figure_out_of_range_is_reported_and_the_others_still_stored(catalogue):
+    from django.core.management.base import CommandError
+
+    rate = catalogue["food_sampling_pass_rate"]
+    count = catalogue["local_standards_revised"]
+    rate.calculator, count.calculator = "test.broken_rate", "test.count"
+    rate.save()
+    count.save()
+    calculators.register("test.broken_rate", lambda period, unit: Decimal("150"))
+    calculators.register("test.count", lambda period, unit: Decimal("3"))
+    err = StringIO()
+    try:
+        with pytest.raises(CommandError) as failed:
+            call_command("recompute_indicators", "--period", "2024", stdout=StringIO(), stderr=err)
+    finally:
+        calculators.unregister("test.broken_rate")
+        calculators.unregister("test.count")
+    assert failed.value.returncode == 1
+    assert "未保存 food_sampling_pass_rate：数值 150 超出范围" in err.getvalue()
+    assert [(v.indicator.code, v.value) for v in IndicatorValue.objects.all()] == [
+        ("local_standards_revised", Decimal("3"))
+    ]

@@ -8,7 +8,7 @@ import re
 from django.core.management.base import CommandError
 
 from qcity.core.management.base import QcityCommand
-from qcity.metrics.services import ValueRejected, recompute_indicators
+from qcity.metrics.services import recompute_indicators
 
 _PERIOD = re.compile(r"^\d{4}(Q[1-4]|-(0[1-9]|1[0-2]))?$")
 
@@ -29,12 +29,15 @@ class Command(QcityCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        try:
-            result = recompute_indicators(period=options["period"])
-        except ValueRejected as exc:
-            raise CommandError(f"recompute_indicators：{exc.message}", returncode=2) from None
+        result = recompute_indicators(period=options["period"])
         self.stdout.write(
             f"指标计算：保存 {result.stored}，未变 {result.unchanged}，无数据 {result.empty}"
         )
         if result.missing_calculators:
             self.stderr.write("未注册的计算器：" + "、".join(result.missing_calculators))
+        for code, message in result.rejected:
+            self.stderr.write(f"未保存 {code}：{message}")
+        if result.rejected:
+            raise CommandError(
+                f"recompute_indicators：{len(result.rejected)} 个计算结果未通过检查", returncode=1
+            )
