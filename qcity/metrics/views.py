@@ -26,13 +26,14 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
     indicator = selectors.get_indicator(request.user, pk)
     may_enter = services.may_enter(request.user, indicator)
     form = ValueForm(
+        user=request.user,
         initial={
             "period": current_period(indicator.period_type, timezone.localdate()),
             "unit": indicator.unit,
-        }
+        },
     )
     if request.method == "POST":
-        form = ValueForm(request.POST)
+        form = ValueForm(request.POST, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -42,6 +43,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     value=data["value"],
                     unit=data["unit"],
                     evidence_note=data["evidence_note"],
+                    org_unit_id=data["org_unit"].pk if data["org_unit"] else None,
                     by=request.user,
                 )
             except services.ValueRejected as exc:

@@ -129,7 +129,8 @@ def status_of(target: Target) -> tuple[Status | None, object | None, object | No
     the target's year (no year: no path, so only 已实现 or 暂无数据).
     """
     indicator = target.indicator
-    if indicator is None:
+    # A qualitative target (no value) is assessed by a person, not by a figure.
+    if indicator is None or target.value is None:
         return None, None, None
     values = list(metric_selectors.series(indicator, indicator.owner_unit_id))
     if not values:

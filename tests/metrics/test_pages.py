@@ -128,3 +128,22 @@ def test_hostile_form_values_are_refused_cleanly_and_store_nothing_wrong(as_user
     assert {period for period, _ in stored} == {"2024"}
     assert all(0 <= value <= 100 for _, value in stored)
     assert Target.objects.get(pk=target.pk).indicator is None
+
+
+def test_the_coordinator_enters_a_countys_figure_on_the_page(as_user):
+    from qcity.core.models import OrgUnit
+
+    agri = Indicator.objects.get(code="agri_monitoring_pass_rate")
+    kaiyuan = OrgUnit.objects.get(name="开原市市场监督管理局")
+    coordinator = as_user("coordinator")
+    coordinator.post(
+        f"/indicators/{agri.pk}/",
+        {"period": "2024", "org_unit": kaiyuan.pk, "value": "96", "unit": "%"},
+    )
+    row = IndicatorValue.objects.get()
+    assert (row.org_unit, row.value) == (kaiyuan, 96)
+    # The county sees its own figure; another county does not.
+    kaiyuan_page = as_user("kaiyuan").get(f"/indicators/{agri.pk}/").content.decode()
+    assert kaiyuan_page.count('data-testid="value"') == 1
+    xifeng_page = as_user("xifeng").get(f"/indicators/{agri.pk}/").content.decode()
+    assert 'data-testid="value"' not in xifeng_page
