@@ -21,6 +21,8 @@ from qcity.core.edge import API_ERRORS
 from qcity.core.models import User
 from qcity.core.services import user_for_token
 from qcity.core.workflow import WorkflowError
+from qcity.metrics.services import ValueRejected
+from qcity.plans.target_links import LinkRefused
 
 
 class AccountRefused(Exception):
@@ -168,10 +170,25 @@ def server_error(request: HttpRequest, exc: Exception):
     return _error(request, 500, "server_error", "服务器内部错误，请稍后重试")
 
 
+@api.exception_handler(ValueRejected)
+def value_rejected(request: HttpRequest, exc: ValueRejected):
+    # wrong_unit / out_of_range / invalid_value / invalid_period … 422, forbidden 403.
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(LinkRefused)
+def link_refused(request: HttpRequest, exc: LinkRefused):
+    return _error(request, exc.status, exc.code, exc.message)
+
+
 from qcity.core.api import router as core_router  # noqa: E402
+from qcity.metrics.api import router as metrics_router  # noqa: E402
 from qcity.plans.api import router as plans_router  # noqa: E402
+from qcity.plans.target_api import router as target_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", plans_router)
+api.add_router("/", metrics_router)
+api.add_router("/", target_router)
 
 __all__ = ["api"]

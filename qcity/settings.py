@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "qcity.core",
     "qcity.plans",
+    "qcity.metrics",
 ]
 
 MIDDLEWARE = [

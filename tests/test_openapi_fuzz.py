@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from qcity.core.services import issue_api_token
+from qcity.metrics.services import load_default_indicators
 
 SEED = 20261128
 MAX_EXAMPLES = int(os.environ.get("QCITY_FUZZ_EXAMPLES", "30"))
@@ -91,13 +92,16 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONF
 
 @pytest.fixture
 def bearer(plan, personas) -> dict[str, str]:
+    # The indicator catalogue, so that value entry meets real indicators, not only 404s.
+    load_default_indicators()
     token = issue_api_token(personas["coordinator"], name="fuzz", by=personas["secadmin"])
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.django_db
 @schema.parametrize()
-# The data is read-only here (every operation is a GET), so sharing it across inputs is sound.
+# Sharing the data across inputs is sound: the only writes (unit steps, indicator values)
+# are refused or idempotent for the properties checked here.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 def test_the_api_answers_every_generated_request_as_documented(case, bearer):
     case.call_and_validate(headers=bearer, checks=CHECKS)
@@ -114,4 +118,10 @@ def test_the_fuzzed_document_lists_every_read_endpoint():
         "GET /api/v1/plans/{plan_id}/targets",
         "GET /api/v1/measures",
         "GET /api/v1/measures/{measure_id}",
+        "GET /api/v1/indicators",
+        "GET /api/v1/indicators/{indicator_id}",
+        "GET /api/v1/indicators/{indicator_id}/values",
+        "POST /api/v1/indicators/{indicator_id}/values",
+        "GET /api/v1/plans/{plan_id}/target-status",
+        "GET /api/v1/targets/{target_id}/status",
     } <= labels

@@ -51,6 +51,11 @@ ACTION_LABELS: dict[str, Any] = {
     "plan.subtask_removed": _("删除分解任务"),
     "plan.subtask_changed": _("修改分解任务"),
     "export.xlsx": _("导出 XLSX"),
+    "indicator.created": _("新建指标"),
+    "indicator_value.entered": _("填报指标值"),
+    "indicator_value.calculated": _("自动计算指标值"),
+    "target.indicator_linked": _("确认目标关联指标"),
+    "target.indicator_unlinked": _("取消目标关联指标"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).

@@ -216,6 +216,16 @@ class Target(PlanTextScope, models.Model):
     )
     year = models.PositiveIntegerField(_("目标年份"), null=True, blank=True)
     withdrawn = models.BooleanField(_("已撤销"), default=False)
+    # Plans point at indicators, never the other way (ADR 0021): set only when the
+    # coordinator confirms the link qcity proposes (plans.target_links).
+    indicator = models.ForeignKey(
+        "metrics.Indicator",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("关联指标"),
+    )
 
     class Meta:
         verbose_name = _("目标")

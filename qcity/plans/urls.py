@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qcity.plans import views
+from qcity.plans import target_views, views
 
 urlpatterns = [
     path("", views.plan_list, name="plan_list"),
@@ -27,4 +27,19 @@ urlpatterns = [
     path("<int:pk>/search/", views.search, name="plan_search"),
     path("<int:pk>/export.xlsx", views.export_xlsx, name="plan_export"),
     path("<int:pk>/matrix/export.xlsx", views.export_matrix, name="plan_matrix_export"),
+]
+
+# Targets ↔ indicators (issue 7 item 3), kept apart from the plan views above.
+urlpatterns += [
+    path("<int:pk>/targets/", target_views.plan_targets, name="plan_targets"),
+    path(
+        "<int:pk>/targets/<int:target_pk>/link/",
+        target_views.link_target,
+        name="plan_target_link",
+    ),
+    path(
+        "<int:pk>/targets/<int:target_pk>/unlink/",
+        target_views.unlink_target,
+        name="plan_target_unlink",
+    ),
 ]

@@ -12,7 +12,9 @@ from django.test import Client, override_settings
 
 from qcity.core.models import ApiToken, OrgUnit, User
 from qcity.core.services import issue_api_token
-from qcity.plans.models import Measure, Plan
+from qcity.metrics.models import Indicator
+from qcity.metrics.services import load_default_indicators
+from qcity.plans.models import Measure, Plan, Target
 from tests.adversarial.corpus import SHORT, VALUES, query_strings
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +34,9 @@ PAGES = [
     ("coordinator", "/plans/{plan}/matrix/export.xlsx", SHORT),
     ("nongye", "/plans/mine/export.xlsx", SHORT),
     ("coordinator", "/units/pending/", SHORT),
+    ("coordinator", "/plans/{plan}/targets/", SHORT),
+    ("nongye", "/indicators/", SHORT),
+    ("nongye", "/indicators/{indicator}/", SHORT),
     ("coordinator", "/accounts/password/", SHORT),
     (None, "/accounts/login/", VALUES),
     ("sysadmin", "/admin/", SHORT),
@@ -50,6 +55,11 @@ API = [
     "/api/v1/plans/{plan}/targets",
     "/api/v1/measures",
     "/api/v1/measures/{measure}",
+    "/api/v1/indicators",
+    "/api/v1/indicators/{indicator}",
+    "/api/v1/indicators/{indicator}/values",
+    "/api/v1/plans/{plan}/target-status",
+    "/api/v1/targets/{target}/status",
     "/api/v1/openapi.json",
 ]
 
@@ -58,10 +68,13 @@ API = [
 def world(plan, personas):
     for name in ("sysadmin", "secadmin", "auditadmin"):
         User.objects.filter(username=name).update(is_staff=True)
+    load_default_indicators()
     ids = {
         "plan": plan.pk,
         "measure": Measure.objects.filter(plan=plan).order_by("seq").first().pk,
         "unit": OrgUnit.objects.get(name="市农业农村局").pk,
+        "indicator": Indicator.objects.get(code="agri_monitoring_pass_rate").pk,
+        "target": Target.objects.filter(plan=plan).order_by("seq").first().pk,
     }
     return ids, {name: User.objects.get(username=name) for name in personas}
 

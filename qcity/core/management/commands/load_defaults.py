@@ -1,7 +1,7 @@
 """qcity load_defaults: everything `make run` needs, idempotent.
 
-Org units, the holiday calendar, the Tieling plan from the bundled seed text
-and, outside production, the demo users.
+Org units, the holiday calendar, the Tieling plan from the bundled seed text,
+the indicator catalogue for its targets and, outside production, the demo users.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ SEED_PLAN = (
 
 
 class Command(QcityCommand):
-    help = "加载默认数据：组织机构、节假日、铁岭市实施方案，以及（非生产环境）演示用户"
+    help = "加载默认数据：组织机构、节假日、铁岭市实施方案、指标目录，以及（非生产环境）演示用户"
 
     def handle(self, *args, **options) -> None:
         call_command("load_org_units", stdout=self.stdout)
         call_command("load_calendar", stdout=self.stdout)
         call_command("import_plan", str(SEED_PLAN), stdout=self.stdout, stderr=self.stderr)
+        call_command("load_indicators", stdout=self.stdout)
         if settings.QCITY_DEMO_DATA:
             created = create_demo_users()
             self.stdout.write(f"演示用户：新建 {created}")

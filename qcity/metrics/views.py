@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qcity.metrics import selectors, services
+from qcity.metrics.forms import ValueForm
+from qcity.metrics.periods import current_period
+
+
+@login_required
+def indicator_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "metrics/indicator_list.html",
+        {"indicators": selectors.visible_indicators(request.user)},
+    )
+
+
+@login_required
+def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    indicator = selectors.get_indicator(request.user, pk)
+    may_enter = services.may_enter(request.user, indicator)
+    form = ValueForm(
+        user=request.user,
+        initial={
+            "period": current_period(indicator.period_type, timezone.localdate()),
+            "unit": indicator.unit,
+        },
+    )
+    if request.method == "POST":
+        form = ValueForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                row = services.enter_value(
+                    indicator.pk,
+                    period=data["period"].strip(),
+                    value=data["value"],
+                    unit=data["unit"],
+                    evidence_note=data["evidence_note"],
+                    org_unit_id=data["org_unit"].pk if data["org_unit"] else None,
+                    by=request.user,
+                )
+            except services.ValueRejected as exc:
+                form.add_error("value" if exc.code != "invalid_period" else "period", exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("已保存 %(period)s 的数值 %(value)s。")
+                    % {"period": row.period, "value": row.value_display},
+                )
+                return redirect("indicator_detail", pk=indicator.pk)
+    return render(
+        request,
+        "metrics/indicator_detail.html",
+        {
+            "indicator": indicator,
+            "values": selectors.visible_values(request.user, indicator)[:200],
+            "history": selectors.value_history(request.user, indicator)[:50],
+            "may_enter": may_enter,
+            "form": form,
+        },
+    )
