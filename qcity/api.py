@@ -149,10 +149,23 @@ def workflow_refused(request: HttpRequest, exc: WorkflowError):
     return _error(request, exc.status, exc.code, exc.message)
 
 
+# ninja's own refusals, in English in the library, told apart in Chinese here.
+NINJA_MESSAGES = {
+    "Cannot parse request body": "请求体无法解析：须为有效的 JSON",
+    "CSRF check Failed": "CSRF 校验失败：请刷新页面后重试，或使用 API 令牌",
+}
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError):
-    code = API_ERRORS.get(exc.status_code, ("error", ""))[0]
-    return _error(request, exc.status_code, code, str(exc))
+    code, message = API_ERRORS.get(exc.status_code, ("error", "请求未能完成"))
+    text = str(exc)
+    for english, chinese in NINJA_MESSAGES.items():
+        if text.startswith(english):
+            message = chinese
+            break
+    # Any other library text may be English or name internals: the stable Chinese one.
+    return _error(request, exc.status_code, code, message)
 
 
 @api.exception_handler(Exception)

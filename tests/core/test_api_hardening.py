@@ -484,3 +484,28 @@ def test_a_malformed_rate_limit_setting_stops_start_up_naming_it(name, value, sa
     result = _run_settings_check({name: value})
     assert result.returncode != 0
     assert name in result.stderr and says in result.stderr
+
+
+# --- ninja's own refusals speak Chinese too --------------------------------------------------
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_body_that_is_not_json_is_a_chinese_400(client, world):
+    _, users = world
+    client.force_login(users["coordinator"])
+    response = client.post("/api/v1/org-units/1/map", data="{", content_type="application/json")
+    body = _assert_api_error(response, 400, "bad_request")
+    # ninja's text was "Cannot parse request body (Expecting property name …)".
+    assert HAN.search(body["message"]) and "Cannot parse" not in body["message"]
+
+
+def test_a_session_post_without_csrf_is_a_chinese_403(world):
+    _, users = world
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["coordinator"])
+    response = client.post(
+        "/api/v1/org-units/1/map", data={"onto_id": 2}, content_type="application/json"
+    )
+    body = _assert_api_error(response, 403, "forbidden")
+    assert HAN.search(body["message"]) and "CSRF check Failed" not in body["message"]
