@@ -71,6 +71,13 @@ class ApiJsonErrorsMiddleware:
             response["Content-Type"] = "application/json; charset=utf-8"
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
+        elif response.status_code == 405 and not is_api(request) and not response.content:
+            # Pages answer a wrong method (GET /accounts/logout/, a bookmarked map
+            # form) with Django's empty 405: a blank page. Say it in Chinese; Allow stays.
+            response.content = render_to_string("405.html", request=request)
+            response["Content-Type"] = "text/html; charset=utf-8"
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         return response
 
 

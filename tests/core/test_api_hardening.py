@@ -509,3 +509,19 @@ def test_a_session_post_without_csrf_is_a_chinese_403(world):
     )
     body = _assert_api_error(response, 403, "forbidden")
     assert HAN.search(body["message"]) and "CSRF check Failed" not in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "url"),
+    [(None, "/accounts/logout/"), ("coordinator", "/units/pending/1/map/")],
+)
+def test_a_wrong_method_on_a_page_is_a_chinese_405_not_a_blank_page(client, world, persona, url):
+    _, users = world
+    if persona:
+        client.force_login(users[persona])
+    response = client.get(url)
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    page = response.content.decode()
+    # Django's own 405 has an empty body: the user saw a blank page.
+    assert "不支持该请求方式" in page and response["Content-Type"].startswith("text/html")
