@@ -525,3 +525,14 @@ def test_a_wrong_method_on_a_page_is_a_chinese_405_not_a_blank_page(client, worl
     page = response.content.decode()
     # Django's own 405 has an empty body: the user saw a blank page.
     assert "不支持该请求方式" in page and response["Content-Type"].startswith("text/html")
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_chinese_page(world):
+    _, users = world
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["coordinator"])
+    response = client.post("/units/pending/1/confirm/", {"kind": "department"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    # Django's own page said "CSRF验证失败" and, in production, "请设置选项DEBUG＝True".
+    assert "页面已过期" in page and "DEBUG" not in page
