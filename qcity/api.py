@@ -68,6 +68,7 @@ DOCUMENTED_ERRORS: dict[int, str] = {
     400: "bad_request：请求格式不正确（如 Host 头不被允许、参数过多）",
     401: "unauthenticated：未登录，或令牌不存在、已吊销、已过期",
     403: "forbidden / password_change_required / account_locked",
+    413: "request_too_large：请求体超过 21 MB",
     422: "invalid_request：参数不合法（类型、范围、长度，或含空字符 NUL）",
     429: "too_many_requests：同一地址的无效令牌尝试过多，见 Retry-After",
     500: "server_error：服务器内部错误",

@@ -536,3 +536,26 @@ def test_a_form_posted_without_its_csrf_token_gets_a_chinese_page(world):
     page = response.content.decode()
     # Django's own page said "CSRF验证失败" and, in production, "请设置选项DEBUG＝True".
     assert "页面已过期" in page and "DEBUG" not in page
+
+
+# --- the size of a request body ---------------------------------------------------------------
+
+
+def test_a_body_over_the_request_limit_is_refused_before_it_is_read(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from qcity.core.edge import MAX_REQUEST_BYTES
+    from qcity.plans.parser.limits import MAX_FILE_BYTES
+
+    # A plan file at the parser's limit still fits, with its form.
+    assert MAX_REQUEST_BYTES > MAX_FILE_BYTES
+    huge = SimpleUploadedFile("plan.docx", b"\0" * (MAX_REQUEST_BYTES + 1))
+    # Anonymous, to the login page: Django would have streamed it to disk.
+    response = client.post("/accounts/login/", {"username": "x", "file": huge})
+    assert response.status_code == 413
+    assert "超过了系统允许的大小" in response.content.decode()
+    huge.seek(0)
+    response = client.post("/api/v1/org-units/1/map", {"file": huge})
+    _assert_api_error(response, 413, "request_too_large")
+    small = SimpleUploadedFile("plan.docx", b"\0" * 1024)
+    assert client.post("/accounts/login/", {"username": "x", "file": small}).status_code == 200
