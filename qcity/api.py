@@ -70,6 +70,7 @@ DOCUMENTED_ERRORS: dict[int, str] = {
     400: "bad_request：请求格式不正确（如 Host 头不被允许、参数过多）",
     401: "unauthenticated：未登录，或令牌不存在、已吊销、已过期",
     403: "forbidden / password_change_required / account_locked",
+    413: "request_too_large：请求体超过 21 MB",
     422: "invalid_request：参数不合法（类型、范围、长度，或含空字符 NUL）",
     429: "too_many_requests：同一地址的无效令牌尝试过多，见 Retry-After",
     500: "server_error：服务器内部错误",
@@ -151,10 +152,23 @@ def workflow_refused(request: HttpRequest, exc: WorkflowError):
     return _error(request, exc.status, exc.code, exc.message)
 
 
+# ninja's own refusals, in English in the library, told apart in Chinese here.
+NINJA_MESSAGES = {
+    "Cannot parse request body": "请求体无法解析：须为有效的 JSON",
+    "CSRF check Failed": "CSRF 校验失败：请刷新页面后重试，或使用 API 令牌",
+}
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError):
-    code = API_ERRORS.get(exc.status_code, ("error", ""))[0]
-    return _error(request, exc.status_code, code, str(exc))
+    code, message = API_ERRORS.get(exc.status_code, ("error", "请求未能完成"))
+    text = str(exc)
+    for english, chinese in NINJA_MESSAGES.items():
+        if text.startswith(english):
+            message = chinese
+            break
+    # Any other library text may be English or name internals: the stable Chinese one.
+    return _error(request, exc.status_code, code, message)
 
 
 @api.exception_handler(Exception)

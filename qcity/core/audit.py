@@ -514,6 +514,9 @@ def chain_pending(batch_size: int = 2000) -> int:
 # --- checkpoints ----------------------------------------------------------------------------
 
 
+CHECKPOINT_ACTION = "audit.checkpoint"
+
+
 def checkpoint_message(seq: int, chain_hash: str, time_text: str) -> bytes:
     return f"qcity-audit-checkpoint/v1|{seq}|{chain_hash}|{time_text}".encode()
 
@@ -537,7 +540,7 @@ def checkpoint(*, by: User | None = None) -> AuditCheckpoint:
             seq=head.seq, hash=head.hash, time=now, signature=signature, key_id=key_id
         )
         point.save()
-        record("audit.checkpoint", by=by, obj=point, details={"seq": head.seq, "key_id": key_id})
+        record(CHECKPOINT_ACTION, by=by, obj=point, details={"seq": head.seq, "key_id": key_id})
     return point
 
 
@@ -666,6 +669,14 @@ def _check(
         return ChainBreak(event.seq, "内容与哈希不符（该条被修改）")
     if event.seq in points and points[event.seq] != event.hash:
         return ChainBreak(event.seq, "与签名检查点记录的哈希不符（链在检查点之前被改写）")
+    if event.fields["action"] == CHECKPOINT_ACTION:
+        # Each checkpoint is itself an event in the chain: a checkpoint row deleted to
+        # let the chain before it be rewritten leaves this event without its signature.
+        signed = event.fields["details"].get("seq")
+        if signed not in points:
+            return ChainBreak(
+                event.seq, f"该条记录的签名检查点（第 {signed} 条处）已不存在（检查点被删除）"
+            )
     return None
 
 

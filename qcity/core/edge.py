@@ -71,6 +71,13 @@ class ApiJsonErrorsMiddleware:
             response["Content-Type"] = "application/json; charset=utf-8"
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
+        elif response.status_code == 405 and not is_api(request) and not response.content:
+            # Pages answer a wrong method (GET /accounts/logout/, a bookmarked map
+            # form) with Django's empty 405: a blank page. Say it in Chinese; Allow stays.
+            response.content = render_to_string("405.html", request=request)
+            response["Content-Type"] = "text/html; charset=utf-8"
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         return response
 
 
@@ -139,11 +146,36 @@ def _request_texts(request: HttpRequest) -> Iterable[str]:
             yield from _json_strings(document)
 
 
+# The largest body any page or endpoint needs: a plan file at the parser's limit
+# (``plans.parser.limits.MAX_FILE_BYTES``, 20 MiB) and its form. Django caps form fields
+# (DATA_UPLOAD_MAX_MEMORY_SIZE) but streams files of any size to disk, so a multipart
+# body, even an anonymous one to the login page, had no limit at all.
+MAX_REQUEST_BYTES = 21 * 1024 * 1024
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0  # Django reads such a body as empty
+
+
+def refuse_too_large(request: HttpRequest) -> HttpResponse:
+    """413 before anything reads the body: JSON under /api/, a Chinese page elsewhere."""
+    if is_api(request):
+        return JsonResponse(
+            api_error_body(413), status=413, json_dumps_params={"ensure_ascii": False}
+        )
+    return HttpResponse(render_to_string("400.html", {"too_large": True}), status=413)
+
+
 class RequestTextGuardMiddleware:
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _declared_length(request) > MAX_REQUEST_BYTES:
+            return refuse_too_large(request)
         try:
             if any(unstorable(text) for text in _request_texts(request)):
                 return refuse_unstorable(request)

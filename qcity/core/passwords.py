@@ -2,8 +2,21 @@ from __future__ import annotations
 
 import string
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's length rule with its message in Chinese.
+
+    Django 5.2 changed the message's msgid (``%d`` for ``%(min_length)d``) and its
+    zh_Hans catalogue has not caught up, so the refusal appeared in English on the
+    password page and in ``create_admin``.
+    """
+
+    def get_error_message(self) -> str:
+        return _("密码太短，至少需要 %(n)d 个字符。") % {"n": self.min_length}
 
 
 class CharacterClassValidator:

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command, get_commands, load_command_class
 from django.core.management.base import CommandError
+from django.db import connection
 
+from qcity.core.dbguards import remove_audit_guards
 from qcity.core.management.base import QcityCommand
-from qcity.core.models import ApiToken
+from qcity.core.models import ApiToken, User
 
 REPO = Path(__file__).resolve().parents[2]
 NEW_ADMIN = ["create_admin", "boss", "--role", "system_admin", "--unit", "市市场监管局"]
@@ -138,3 +140,39 @@ def test_on_the_command_line_a_bad_argument_is_one_line_and_exit_2(args, words):
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == words
     assert result.stdout == ""
+
+
+@pytest.fixture
+def committed_org_units(transactional_db):
+    call_command("load_org_units", stdout=StringIO())
+    yield
+    # The flush after a transactional test deletes audit events; the guards refuse that.
+    remove_audit_guards(connection)
+
+
+def test_create_admin_without_a_terminal_or_password_file_is_one_line_and_exit_2(
+    committed_org_units, tmp_path
+):
+    from tests.core.test_calendar_processes import _database_url_for_other_processes
+
+    # Run from a script or cron (no terminal, stdin at its end), getpass raised EOFError.
+    result = subprocess.run(
+        [sys.executable, "-m", "qcity.cli", *NEW_ADMIN],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # no controlling terminal for getpass to open
+        env={
+            **os.environ,
+            "PYTHONWARNINGS": "ignore",
+            "DATABASE_URL": _database_url_for_other_processes(tmp_path),
+        },
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "CommandError: 未输入初始密码：请在终端中运行，或用 --password-file 指定密码文件"
+    )
+    assert not User.objects.filter(username="boss").exists()

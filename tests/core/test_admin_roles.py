@@ -8,6 +8,7 @@ from django.test import override_settings
 from qcity.core import audit
 from qcity.core.demo import DemoDataRefused, create_demo_users
 from qcity.core.models import AuditEvent, DictionaryItem, OrgUnit, User
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +323,28 @@ def test_the_user_form_says_who_decides_what(client, staff):
     client.force_login(staff["secadmin"])
     html = client.get(f"/admin/core/user/{kaiyuan.pk}/change/").content.decode()
     assert "由系统管理员维护" in html
+
+
+def test_the_admin_has_no_login_form_of_its_own(client, staff):
+    # Its form was a second door past the login rate limits (ADR 0014).
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    response = client.get(response["Location"])
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/admin/"
+    posted = client.post(
+        "/admin/login/?next=/admin/", {"username": "sysadmin", "password": PASSWORD}
+    )
+    assert posted.status_code == 302 and posted["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+
+
+def test_the_admin_login_url_sends_people_on_by_who_they_are(client, staff):
+    client.force_login(staff["coordinator"])
+    # A business user is refused (the login page would only send them back: a loop).
+    assert client.get("/admin/login/?next=/admin/").status_code == 403
+    client.force_login(staff["sysadmin"])
+    response = client.get("/admin/login/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"

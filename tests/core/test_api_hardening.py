@@ -484,3 +484,78 @@ def test_a_malformed_rate_limit_setting_stops_start_up_naming_it(name, value, sa
     result = _run_settings_check({name: value})
     assert result.returncode != 0
     assert name in result.stderr and says in result.stderr
+
+
+# --- ninja's own refusals speak Chinese too --------------------------------------------------
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_body_that_is_not_json_is_a_chinese_400(client, world):
+    _, users = world
+    client.force_login(users["coordinator"])
+    response = client.post("/api/v1/org-units/1/map", data="{", content_type="application/json")
+    body = _assert_api_error(response, 400, "bad_request")
+    # ninja's text was "Cannot parse request body (Expecting property name …)".
+    assert HAN.search(body["message"]) and "Cannot parse" not in body["message"]
+
+
+def test_a_session_post_without_csrf_is_a_chinese_403(world):
+    _, users = world
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["coordinator"])
+    response = client.post(
+        "/api/v1/org-units/1/map", data={"onto_id": 2}, content_type="application/json"
+    )
+    body = _assert_api_error(response, 403, "forbidden")
+    assert HAN.search(body["message"]) and "CSRF check Failed" not in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "url"),
+    [(None, "/accounts/logout/"), ("coordinator", "/units/pending/1/map/")],
+)
+def test_a_wrong_method_on_a_page_is_a_chinese_405_not_a_blank_page(client, world, persona, url):
+    _, users = world
+    if persona:
+        client.force_login(users[persona])
+    response = client.get(url)
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    page = response.content.decode()
+    # Django's own 405 has an empty body: the user saw a blank page.
+    assert "不支持该请求方式" in page and response["Content-Type"].startswith("text/html")
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_chinese_page(world):
+    _, users = world
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["coordinator"])
+    response = client.post("/units/pending/1/confirm/", {"kind": "department"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    # Django's own page said "CSRF验证失败" and, in production, "请设置选项DEBUG＝True".
+    assert "页面已过期" in page and "DEBUG" not in page
+
+
+# --- the size of a request body ---------------------------------------------------------------
+
+
+def test_a_body_over_the_request_limit_is_refused_before_it_is_read(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from qcity.core.edge import MAX_REQUEST_BYTES
+    from qcity.plans.parser.limits import MAX_FILE_BYTES
+
+    # A plan file at the parser's limit still fits, with its form.
+    assert MAX_REQUEST_BYTES > MAX_FILE_BYTES
+    huge = SimpleUploadedFile("plan.docx", b"\0" * (MAX_REQUEST_BYTES + 1))
+    # Anonymous, to the login page: Django would have streamed it to disk.
+    response = client.post("/accounts/login/", {"username": "x", "file": huge})
+    assert response.status_code == 413
+    assert "超过了系统允许的大小" in response.content.decode()
+    huge.seek(0)
+    response = client.post("/api/v1/org-units/1/map", {"file": huge})
+    _assert_api_error(response, 413, "request_too_large")
+    small = SimpleUploadedFile("plan.docx", b"\0" * 1024)
+    assert client.post("/accounts/login/", {"username": "x", "file": small}).status_code == 200

@@ -184,6 +184,20 @@ def test_rows_after_the_last_checkpoint_are_protected_by_the_chain_only():
 
 
 @pytest.mark.django_db
+def test_deleting_the_checkpoint_before_rewriting_the_chain_is_detected():
+    _events(5)
+    _checkpoint()  # signs seq 5; seq 6 is the checkpoint's own event
+    _events(2)
+    _disable_triggers()
+    # The attacker removes the signature that would expose the rewrite, then rewrites.
+    _sql("DELETE FROM core_auditcheckpoint")
+    _sql("UPDATE core_auditevent SET action = 'forged' WHERE seq = 2")
+    _rehash_from(2)
+    # Before, this chain verified: "审计链完整：共 8 条，0 个签名检查点有效".
+    _verify_fails("第 6 条.*签名检查点（第 5 条处）已不存在")
+
+
+@pytest.mark.django_db
 def test_a_tail_cut_with_a_rewound_head_is_detected_by_the_checkpoint():
     _events(6)
     _checkpoint()  # signs seq 6

@@ -399,3 +399,16 @@ def test_static_files_carry_nosniff_under_runserver(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.django_db
+def test_a_too_short_password_is_refused_in_chinese(client, personas):
+    # Django 5.2's own message has no zh_Hans translation yet: it came out in English.
+    _, response = _forced_change(client, personas, "Ab#1")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "密码太短，至少需要 10 个字符。" in page
+    assert "too short" not in page
+    with pytest.raises(ValidationError) as refused:
+        validate_password("Ab#1")
+    assert "password_too_short" in [e.code for e in refused.value.error_list]

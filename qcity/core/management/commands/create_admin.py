@@ -9,6 +9,7 @@ is read from a file or prompted for, never taken from the command line.
 from __future__ import annotations
 
 import getpass
+import sys
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -59,9 +60,7 @@ class Command(QcityCommand):
         if password_text is not None:
             password = password_text.strip()
         else:
-            password = getpass.getpass("初始密码：")
-            if password != getpass.getpass("再次输入："):
-                raise CommandError("两次输入的密码不一致", returncode=2)
+            password = _prompt_password()
         user = User(username=username, full_name=full_name, role=role, unit=org_unit)
         try:
             validate_password(password, user)
@@ -79,3 +78,22 @@ class Command(QcityCommand):
                 details={"role": role, "unit": org_unit.name},
             )
         self.stdout.write(f"已创建{Role(role).label}“{username}”，首次登录须修改密码")
+
+
+def _prompt_password() -> str:
+    """The password typed twice at a terminal; without one (cron, a pipe) say what to do.
+
+    getpass reads from stdin when there is no terminal and raises EOFError at its
+    end, which would leave a traceback in place of the one-line refusal.
+    """
+    try:
+        password = getpass.getpass("初始密码：")
+        again = getpass.getpass("再次输入：")
+    except (EOFError, KeyboardInterrupt):
+        sys.stderr.write("\n")  # end the prompt's line: the refusal is a line of its own
+        raise CommandError(
+            "未输入初始密码：请在终端中运行，或用 --password-file 指定密码文件", returncode=2
+        ) from None
+    if password != again:
+        raise CommandError("两次输入的密码不一致", returncode=2)
+    return password
