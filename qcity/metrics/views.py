@@ -6,12 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from qcity.metrics import selectors, services
 from qcity.metrics.forms import ValueForm
 from qcity.metrics.periods import current_period
 
 
+@require_safe
 @login_required
 def indicator_list(request: HttpRequest) -> HttpResponse:
     return render(

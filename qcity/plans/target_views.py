@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from qcity.core.models import Role
 from qcity.core.permissions import role_required
@@ -16,6 +16,7 @@ from qcity.metrics import selectors as metric_selectors
 from qcity.plans import selectors, target_links
 
 
+@require_safe
 @login_required
 def plan_targets(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)

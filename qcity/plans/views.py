@@ -6,7 +6,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from qcity.core.models import OrgUnit, Role
 from qcity.core.permissions import role_required
@@ -17,6 +17,7 @@ from qcity.plans.models import Measure
 from qcity.plans.parser import PlanParseError, limits
 
 
+@require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The dashboard. It lives here because the plan is what it summarises; core
@@ -37,11 +38,13 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
     return render(request, "plans/plan_list.html", {"plans": selectors.visible_plans(request.user)})
 
 
+@require_safe
 @login_required
 def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
@@ -56,6 +59,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def measure_detail(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
@@ -84,12 +88,14 @@ def _measure_page(
     )
 
 
+@require_safe
 @login_required
 def my_measures(request: HttpRequest) -> HttpResponse:
     measures = selectors.my_measures(request.user)
     return render(request, "plans/my_measures.html", {"measures": measures})
 
 
+@require_safe
 @login_required
 def matrix(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
@@ -108,6 +114,7 @@ def matrix(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "plans/matrix.html", {"plan": plan, "measures": measures, "rows": rows})
 
 
+@require_safe
 @login_required
 def search(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
@@ -119,6 +126,7 @@ def search(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"plan": plan, "query": query, "results": results})
 
 
+@require_safe
 @login_required
 def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
@@ -131,6 +139,7 @@ def export_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def export_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.get_plan(request.user, pk)
@@ -139,6 +148,7 @@ def export_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def export_my_measures(request: HttpRequest) -> HttpResponse:
     return exports.my_measures_response(request, list(selectors.my_measures(request.user)))

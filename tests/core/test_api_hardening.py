@@ -559,3 +559,17 @@ def test_a_body_over_the_request_limit_is_refused_before_it_is_read(client, worl
     _assert_api_error(response, 413, "request_too_large")
     small = SimpleUploadedFile("plan.docx", b"\0" * 1024)
     assert client.post("/accounts/login/", {"username": "x", "file": small}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/plans/", "/plans/mine/", "/plans/mine/export.xlsx", "/indicators/"]
+)
+@pytest.mark.parametrize("method", ["post", "put", "delete", "trace"])
+def test_a_read_only_page_refuses_writing_methods(client, world, url, method):
+    # A page that only shows data must not answer a POST (or TRACE) as if it were a GET.
+    _, users = world
+    client.force_login(users["coordinator"])
+    response = getattr(client, method)(url)
+    assert response.status_code == 405
+    assert set(response["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
+    assert "不支持该请求方式" in response.content.decode()
