@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 QCITY := $(BIN)/qcity
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers: one per core of the 2-core reference machine (each gets its own test database).
+TEST_WORKERS ?= 2
 
 .PHONY: install run test test-fast lint bench migrate defaults messages release clean system-deps system-deps-run
 
@@ -53,11 +55,11 @@ run: defaults messages
 test: system-deps install messages
 	$(BIN)/ruff check qcity tests benchmarks
 	$(BIN)/ruff format --check qcity tests benchmarks
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Skips the browser tests.
 test-fast: install
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check qcity tests benchmarks
