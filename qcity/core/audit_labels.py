@@ -43,6 +43,7 @@ ACTION_LABELS: dict[str, Any] = {
     "notice.created": _("发出通知"),
     "notice.read": _("通知标为已读"),
     "plan.imported": _("导入实施方案"),
+    "plan.uploads_purged": _("清除过期的方案上传文件"),
     "plan.reimported": _("重新导入实施方案"),
     "plan.uploaded": _("上传实施方案文件"),
     "plan.upload_confirmed": _("确认导入上传的方案"),

@@ -6,3 +6,8 @@ class MetricsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "qcity.metrics"
     verbose_name = _("指标")
+
+    def ready(self) -> None:
+        from qcity.metrics import jobs
+
+        jobs.register()

@@ -8,8 +8,10 @@ class PlansConfig(AppConfig):
 
     def ready(self) -> None:
         from qcity.core.references import register_mappable_unit_reference
+        from qcity.plans import jobs
         from qcity.plans.models import Plan, Responsibility
 
         # Both come from names written in the plan text, so they follow a mapped name.
         register_mappable_unit_reference(Responsibility, "org_unit")
         register_mappable_unit_reference(Plan, "owner_unit")
+        jobs.register()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -450,6 +450,26 @@ class PlanEditError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def purge_expired_uploads(now: datetime | None = None) -> int:
+    """Drop the file content of uploads older than UPLOAD_TTL; return how many were purged.
+
+    An upload is only needed for its review and confirmation, and a plan file may be
+    20 MiB: after the TTL the bytes go, the row stays (name, sha256, who, when,
+    whether it was confirmed), so the audit trail still names what was uploaded.
+    Run hourly by ``core.jobs`` (registered in ``plans.apps``).
+    """
+    cutoff = (now or timezone.now()) - UPLOAD_TTL
+    with transaction.atomic():
+        stale = PlanUpload.objects.filter(uploaded_at__lt=cutoff).exclude(content=b"")
+        ids = list(stale.values_list("pk", flat=True))
+        if ids:
+            PlanUpload.objects.filter(pk__in=ids).update(content=b"")
+            audit.record(
+                "plan.uploads_purged", by=None, actor_label="system", details={"uploads": ids}
+            )
+    return len(ids)
 
 
 def parse_upload(data: bytes, name: str) -> ParsedPlan:

@@ -59,16 +59,19 @@ def test_a_due_item_is_enqueued_once_however_often_the_timer_runs(no_signing_key
     assert {(run.job, run.item, run.due) for run in first.enqueued} == {
         ("files.sweep_orphans", "-", "2026-03-30T04"),
         ("notices.retry_failed", "-", "2026-03-30T04"),
+        ("plans.purge_expired_uploads", "-", "2026-03-30T04"),
+        ("metrics.recompute_indicators", "-", "2026-03-30T00"),  # daily
     }
     again = jobs.run_timers(NOON + dt.timedelta(minutes=59))
-    assert again.enqueued == [] and again.already == 2
-    assert DBTaskResult.objects.count() == 2
+    assert again.enqueued == [] and again.already == 4
+    assert DBTaskResult.objects.count() == 4
     sweep = JobRun.objects.get(job="files.sweep_orphans")
     assert DBTaskResult.objects.get(id=sweep.task_id).task_path.endswith("sweep_orphan_files")
 
     next_hour = jobs.run_timers(NOON + dt.timedelta(hours=1))
     assert {run.due for run in next_hour.enqueued} == {"2026-03-30T05"}
-    assert DBTaskResult.objects.count() == 4
+    assert len(next_hour.enqueued) == 3  # the hourly ones; the daily one waits for tomorrow
+    assert DBTaskResult.objects.count() == 7
 
 
 @pytest.mark.django_db
@@ -80,6 +83,8 @@ def test_the_audit_checkpoint_is_due_hourly_only_with_a_signing_key(
         "files.sweep_orphans",
         "notices.retry_failed",
         "audit.checkpoint",
+        "plans.purge_expired_uploads",
+        "metrics.recompute_indicators",
     }
 
     run_worker(monkeypatch)
@@ -157,11 +162,11 @@ def test_two_timer_processes_enqueue_once_and_a_separate_worker_runs_it(committe
     outputs = [process.communicate(timeout=120)[0] for process in timers]
     assert [process.returncode for process in timers] == [0, 0]
     assert JobRun.objects.filter(job="files.sweep_orphans").count() == 1
-    # One process enqueued both hourly jobs, or each enqueued what the other had not yet.
-    assert JobRun.objects.count() == 2
-    assert sum(int(out.split()[1]) for out in outputs if out.startswith("已排队")) == 2
+    # One process enqueued all four due jobs, or each enqueued what the other had not yet.
+    assert JobRun.objects.count() == 4
+    assert sum(int(out.split()[1]) for out in outputs if out.startswith("已排队")) == 4
     queued = DBTaskResult.objects.get(id=JobRun.objects.get(job="files.sweep_orphans").task_id)
-    assert DBTaskResult.objects.count() == 2
+    assert DBTaskResult.objects.count() == 4
     assert queued.status == "READY"
 
     # The processes that enqueued are gone; a worker started afterwards finds the task.

@@ -155,6 +155,25 @@ def test_an_upload_is_its_uploaders_alone_and_expires(client, world, django_user
     assert PlanUpload.objects.get().confirmed_at is None
 
 
+def test_the_hourly_job_purges_the_bytes_of_expired_uploads_and_keeps_the_record(client, world):
+    from qcity.plans.services import purge_expired_uploads
+
+    _, users = world
+    client.force_login(users["coordinator"])
+    _upload(client, AMENDED, name="旧稿.txt")
+    PlanUpload.objects.update(uploaded_at=timezone.now() - timedelta(hours=25))
+    _upload(client, AMENDED, name="新稿.txt")
+
+    assert purge_expired_uploads() == 1
+    old, new = PlanUpload.objects.get(name="旧稿.txt"), PlanUpload.objects.get(name="新稿.txt")
+    assert bytes(old.content) == b"" and old.sha256  # the record of what was uploaded stays
+    assert bytes(new.content) == AMENDED
+    event = AuditEvent.objects.get(action="plan.uploads_purged")
+    assert event.details == {"uploads": [old.pk]}
+    assert purge_expired_uploads() == 0  # nothing left to purge, nothing recorded
+    assert AuditEvent.objects.filter(action="plan.uploads_purged").count() == 1
+
+
 # --- 牵头 and 配合 units per measure ---------------------------------------------------------------
 
 
