@@ -29,7 +29,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import filetype
@@ -402,6 +402,20 @@ def _walk(store: Storage, prefix: str = "") -> Iterator[str]:
         yield from _walk(store, f"{prefix}{directory}/")
 
 
+SWEEP_BATCH = 1000
+
+
+def _batches(names: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for name in names:
+        batch.append(name)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def sweep_orphans(*, older_than: dt.timedelta | None = None) -> list[str]:
     """Delete stored files that no attachment row names and that are old enough.
 
@@ -412,18 +426,24 @@ def sweep_orphans(*, older_than: dt.timedelta | None = None) -> list[str]:
     store = storage()
     cutoff = timezone.now() - older_than
     removed = []
-    for name in _walk(store):
-        if Attachment.objects.filter(storage_name=name).exists():
-            continue
-        try:
-            modified = store.get_modified_time(name)
-        except (FileNotFoundError, NotImplementedError):
-            continue
-        if timezone.is_naive(modified):
-            modified = timezone.make_aware(modified)
-        if modified < cutoff:
-            store.delete(name)
-            removed.append(name)
+    for batch in _batches(_walk(store), SWEEP_BATCH):
+        # One query per batch of stored names, not one per file: the store holds every
+        # attachment ever uploaded, and the sweep runs hourly.
+        known = set(
+            Attachment.objects.filter(storage_name__in=batch).values_list("storage_name", flat=True)
+        )
+        for name in batch:
+            if name in known:
+                continue
+            try:
+                modified = store.get_modified_time(name)
+            except (FileNotFoundError, NotImplementedError):
+                continue  # gone meanwhile, or a backend without times: never guess an age
+            if timezone.is_naive(modified):
+                modified = timezone.make_aware(modified)
+            if modified < cutoff:
+                store.delete(name)
+                removed.append(name)
     if removed:
         audit.record(
             "file.orphans_removed", by=None, details={"files": removed[:100], "count": len(removed)}

@@ -254,6 +254,17 @@ def test_the_sweep_removes_a_rolled_back_upload_once_it_is_old(store, personas, 
     assert AuditEvent.objects.get(action="file.orphans_removed").details["count"] == 1
 
 
+def test_the_sweep_asks_the_database_once_per_batch_not_once_per_file(
+    store, personas, nongye_unit, django_assert_max_num_queries
+):
+    for i in range(12):
+        attach(nongye_unit, upload(f"附件{i}.pdf", pdf_bytes()), by=personas["nongye"])
+    assert len(stored_files(store)) == 12
+    with django_assert_max_num_queries(2):  # one batch of names: one lookup (+ a savepoint)
+        assert sweep_orphans() == []
+    assert len(stored_files(store)) == 12
+
+
 # --- serving --------------------------------------------------------------------------------
 
 
