@@ -298,7 +298,58 @@ def recompute_provisional(year: int) -> Iterator[workdays.Recomputed]:
             )
 
 
+def recompute_provisional_clocks(year: int) -> Iterator[workdays.Recomputed]:
+    """Re-derive a review or resubmission deadline that ran into ``year`` while unknown.
+
+    The workflow step kept the deadline's start, rule and provisional mark on its
+    ``Transition`` (append-only, so it stays as computed then); the report's ``due_date`` is
+    the live copy and moves, with core's audit event saying from what to what.
+    """
+    from qcity.core.models import Transition
+    from qcity.reporting.models import ProgressReport
+    from qcity.reporting.services import RESUBMIT_WORKDAYS, REVIEW_WORKDAYS
+
+    counts = {"reporting.review": REVIEW_WORKDAYS, "reporting.resubmit": RESUBMIT_WORKDAYS}
+    # Only the clocks that ran into the entered year: entering a later year must not
+    # touch (or audit again) a deadline that the earlier entry settled.
+    latest: dict[str, Transition] = {}
+    for transition in Transition.objects.filter(
+        workflow="reporting.report",
+        deadline_provisional=True,
+        deadline_rule__in=list(counts),
+        deadline_due__year__gte=year,
+        time__year__lte=year,
+    ).order_by("object_id", "-time", "-pk"):
+        latest.setdefault(transition.object_id, transition)
+    if not latest:
+        return
+    reports = (
+        ProgressReport.objects.select_for_update()
+        .filter(pk__in=[int(pk) for pk in latest], status__in=UNIT_TURN + REVIEW_TURN)
+        .select_related("cycle", "measure", "org_unit")
+        .order_by("pk")
+    )
+    for report in reports:
+        transition = latest[str(report.pk)]
+        if report.due_date != transition.deadline_due:
+            continue  # a later step started another clock
+        rule = transition.deadline_rule
+        old = workdays.Deadline(
+            transition.deadline_due,
+            rule,
+            int(transition.deadline_calendar_version or 0),
+            True,
+        )
+        new = workdays.deadline(timezone.localdate(transition.time), counts[rule], rule=rule)
+        if new.due != old.due:
+            report.due_date = new.due
+            report.save(update_fields=["due_date"])
+        label = "审核期限" if rule == "reporting.review" else "重新报送期限"
+        yield workdays.Recomputed(obj=report, old=old, new=new, label=f"{_title(report)}{label}")
+
+
 def register() -> None:
     jobs.register_timer(REMINDER_JOB, due_reminders, send_reminder)
     jobs.register_timer(ESCALATION_JOB, due_escalations, send_escalation)
     workdays.register_provisional(recompute_provisional)
+    workdays.register_provisional(recompute_provisional_clocks)

@@ -351,8 +351,12 @@ def test_entering_2027_recomputes_a_provisional_due_date_and_its_drafts(plan, pe
     assert cycle.on_time_by == D(2027, 1, 18)
     drafts = ProgressReport.objects.filter(cycle=cycle, status="draft")
     assert set(drafts.values_list("due_date", flat=True)) == {D(2027, 1, 18)}
+    # Its resubmission clock is its own, recomputed from the day it was returned:
+    # 5 working days from Wednesday 30 December: 31 (1), then 4–7 January provisionally
+    # (7 January), and 5–8 January once 4 January is 补休 (8 January).
+    assert own_clock == D(2027, 1, 7)
     returned.refresh_from_db()
-    assert returned.due_date == own_clock  # its resubmission clock is its own
+    assert returned.due_date == D(2027, 1, 8)
     events = AuditEvent.objects.filter(action="calendar.deadline_recomputed")
     on_cycle = [e for e in events if e.details["what"] == f"{cycle}报送截止日期"]
     assert len(on_cycle) == 1
@@ -364,7 +368,23 @@ def test_entering_2027_recomputes_a_provisional_due_date_and_its_drafts(plan, pe
         "calendar_version": on_cycle[0].details["new"]["calendar_version"],
     }
     assert events.filter(object_id__in=[str(pk) for pk in drafts.values_list("pk", flat=True)])
-    assert events.count() == 2 + drafts.count()  # due date, on-time date, each draft
+    [clock] = events.filter(object_id=str(returned.pk))
+    assert (clock.details["old"]["due"], clock.details["new"]["due"]) == (
+        "2027-01-07",
+        "2027-01-08",
+    )
+    # The cycle's due date, its on-time date, each draft, and the returned report.
+    assert events.count() == 2 + drafts.count() + 1
+    # Entering 2028 later changes none of them again.
+    core_services.enter_calendar_year(
+        2028,
+        [core_services.HolidayRange("元旦", D(2028, 1, 1), D(2028, 1, 3))],
+        [],
+        by=personas["sysadmin"],
+    )
+    assert AuditEvent.objects.filter(action="calendar.deadline_recomputed").count() == (
+        events.count()
+    )
 
 
 # --- rates over time ----------------------------------------------------------------------------
