@@ -145,7 +145,7 @@ def due_escalations(now: dt.datetime) -> list[jobs.DueItem]:
         if due not in late:
             late[due] = calendar.between(due, today, allow_provisional=True)
         if late[due] < 1:
-            continue  # the due date was a Friday and today is the make-up Saturday before…
+            continue  # a guard only: today is a working day after the due date
         step = escalation_step(late[due], every)
         side = "unit" if status in UNIT_TURN else "review"
         items.append(
