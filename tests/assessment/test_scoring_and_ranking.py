@@ -275,3 +275,57 @@ def test_a_qualitative_score_counts_at_once_and_publication_waits_for_all(
         )
     take(SCHEME, "publish", scheme, by=coordinator)
     assert Scheme.objects.get(pk=scheme.pk).status == Scheme.Status.PUBLISHED
+
+
+def test_targets_achieved_counts_the_targets_whose_indicator_the_unit_owns(
+    plan, personas, calendar
+):
+    from qcity.metrics.models import Indicator
+    from qcity.metrics.services import enter_value, load_default_indicators
+    from qcity.plans.models import Target
+    from qcity.plans.target_links import link_indicator
+
+    coordinator = personas["coordinator"]
+    load_default_indicators()
+    values = {
+        "agri_monitoring_pass_rate": "98.5",  # 市农业农村局: achieved
+        "food_sampling_pass_rate": "95",  # 市市场监管局: missed at the deadline
+        "tech_contract_value": "4.5",  # 市科技局: achieved
+        "tech_local_conversion_rate": "50",  # 市科技局: missed
+    }
+    for code, value in values.items():
+        indicator = Indicator.objects.get(code=code)
+        target = Target.objects.get(plan=plan, indicator_name=indicator.name)
+        link_indicator(target.pk, indicator.pk, by=coordinator)
+        enter_value(indicator.pk, period="2025", value=value, unit=indicator.unit, by=coordinator)
+    scheme = scheme_with(
+        plan,
+        coordinator,
+        [
+            {"name": "报送完成率", "rule": Rule.COMPLETENESS, "weight": 40},
+            {"name": "目标达成", "rule": Rule.TARGETS_ACHIEVED, "weight": 60},
+        ],
+    )
+    take(SCHEME, "compute", scheme, by=coordinator)
+    # No reporting cycle in 2026 yet: completeness does not apply; targets decide alone.
+    assert ranks(scheme) == {
+        "市农业农村局": (1, "100.00"),
+        "市科技局": (2, "50.00"),
+        "市市场监管局": (3, "0.00"),
+    }
+    keji = Score.objects.get(
+        scheme=scheme, unit__name="市科技局", criterion__rule=Rule.TARGETS_ACHIEVED
+    )
+    assert (keji.numerator, keji.denominator, keji.points) == (
+        Decimal(1),
+        Decimal(2),
+        Decimal("30.00"),
+    )
+
+
+def test_a_year_without_cycles_or_linked_targets_cannot_be_computed(plan, personas):
+    coordinator = personas["coordinator"]
+    scheme = scheme_with(plan, coordinator)
+    with pytest.raises(Invalid, match="没有可考核的单位"):
+        take(SCHEME, "compute", scheme, by=coordinator)
+    assert Scheme.objects.get().status == Scheme.Status.DRAFT
