@@ -163,7 +163,9 @@ def _clean_rows(rows: Iterable[Mapping[str, Any]]) -> list[CriterionRow]:
             high=Decimal(1000),
             code="invalid_criterion",
         )
-        pk = row.get("id")
+        pk = str(row.get("id") or "").strip()
+        if pk and not (pk.isascii() and pk.isdigit() and len(pk) < 19):
+            raise AssessmentRefused("invalid_criterion", "提交的考核指标无效，请刷新页面后重试")
         cleaned.append(
             CriterionRow(int(pk) if pk else None, name, rule, weight, max_points, applies)
         )

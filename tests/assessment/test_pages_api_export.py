@@ -198,3 +198,23 @@ def test_the_api_lists_schemes_ranks_and_takes_adjustments_in_scope(computed, pe
     assert ranking["counties"][0]["unit"] == "开原市"
     again = coordinator.post(url, body, content_type="application/json")
     assert again.status_code == 409 and again.json()["code"] == "scheme_published"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", "abc"), ("id", "9" * 40), ("weight", "NaN"), ("weight", "1e999"), ("rule", "<b>")],
+)
+def test_the_editor_refuses_tampered_rows_with_a_message(plan, personas, login, field, value):
+    scheme = services.create_scheme(plan, 2026, by=personas["coordinator"])
+    body = {
+        "id": [""],
+        "name": ["报送完成率"],
+        "rule": ["completeness"],
+        "weight": ["100"],
+        "max_points": ["100"],
+        "applies_to": ["both"],
+    }
+    body[field] = [value]
+    refused = login("coordinator").post(f"/assessment/{scheme.pk}/criteria/", body)
+    assert refused.status_code == 400 and 'data-testid="error"' in refused.content.decode()
+    assert scheme.criteria.count() == 4
