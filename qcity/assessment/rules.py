@@ -39,12 +39,6 @@ class Inputs:
     denominator: Decimal | None
     note: str = ""
 
-    @property
-    def ratio(self) -> Decimal | None:
-        if self.numerator is None or not self.denominator:
-            return None
-        return min(self.numerator / self.denominator, Decimal(1))
-
 
 def assessed_unit(unit: OrgUnit, units: dict[int, OrgUnit]) -> tuple[OrgUnit, str] | None:
     """The department or county that answers for ``unit`` in the assessment.

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from qcity.assessment.models import Adjustment, Criterion, Group, Result, Scheme, Score
-from qcity.core.models import OrgUnit, User
+from qcity.core.models import User
 from qcity.core.scope import get_scoped_or_404, scoped
 
 
@@ -74,15 +74,5 @@ def unit_details(user: User | None, scheme: Scheme, unit_pk: object) -> UnitDeta
     )
 
 
-def own_results(user: User | None, scheme: Scheme) -> list[Result]:
-    """The ranking lines whose details ``user`` may open (its own unit's, or all)."""
-    units = set(visible_scores(user, scheme).values_list("unit_id", flat=True))
-    return [r for rows in ranking(user, scheme).values() for r in rows if r.unit_id in units]
-
-
 def units_with_details(user: User | None, scheme: Scheme) -> set[int]:
     return set(visible_scores(user, scheme).values_list("unit_id", flat=True).distinct())
-
-
-def assessed(scheme: Scheme) -> QuerySet[OrgUnit]:
-    return OrgUnit.objects.filter(pk__in=scheme.results.values("unit_id")).order_by("path")

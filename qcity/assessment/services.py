@@ -29,9 +29,9 @@ from qcity.assessment.models import (
 )
 from qcity.assessment.rules import RULES, YearData
 from qcity.core import audit
-from qcity.core.models import OrgUnit, Role, User
+from qcity.core.models import Role, User
 from qcity.core.scope import get_for_write
-from qcity.core.workflow import Invalid, Step, Workflow, take
+from qcity.core.workflow import Invalid, Step, Workflow
 from qcity.plans.models import Plan
 
 CENT = Decimal("0.01")
@@ -587,12 +587,3 @@ def score_qualitative(
             },
         )
     return score
-
-
-def compute_now(by: User | None, scheme_pk: Any) -> Any:
-    """Compute (or recompute) a scheme's scores: the ``compute`` step."""
-    return take(SCHEME, "compute", scheme_pk, by=by)
-
-
-def assessed_units(scheme: Scheme) -> list[OrgUnit]:
-    return [r.unit for r in scheme.results.select_related("unit").order_by("group", "rank")]
