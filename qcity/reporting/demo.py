@@ -79,8 +79,6 @@ class Stamps:
     transitions: dict[int, dt.datetime] = field(default_factory=dict)
     report_written: dict[int, dt.datetime] = field(default_factory=dict)
     cycles: dict[int, tuple[dt.datetime, dt.datetime | None]] = field(default_factory=dict)
-    # report pk -> notifying transition pks, in the order their notices were sent.
-    notices: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -316,7 +314,6 @@ def _act(
         transition = take(services.REPORT, event.step, report.pk, by=actor, reason=event.reason)
         stamps.transitions[transition.pk] = event.at
         stamps.report_written[report.pk] = event.at
-        stamps.notices[report.pk].append(transition.pk)
 
 
 def quarters(today: dt.date, count: int = QUARTERS) -> list[tuple[int, int]]:
@@ -358,7 +355,7 @@ def load_demo_activity(today: dt.date | None = None, *, seed: int = SEED) -> Loa
         loaded = _load_cycles(plan, coordinator, today, seed, stamps)
         backdate(stamps)
     # The notify hooks of the steps ran at the commit above; their notices exist now.
-    backdate_notices(stamps, now=timezone.now())
+    backdate_notices(list(stamps.report_written), now=timezone.now())
     return Loaded(users=users, **loaded)
 
 
@@ -512,34 +509,37 @@ def backdate(stamps: Stamps) -> None:
     )
 
 
-def backdate_notices(stamps: Stamps, *, now: dt.datetime) -> int:
-    """Date the notices the steps left (after commit) at their steps' story times.
+def backdate_notices(report_pks: list[int], *, now: dt.datetime) -> int:
+    """Date the notices the report steps left (after commit) at their steps' times.
 
-    Each notifying step wrote one batch of notices (one per recipient, one ``created_at``)
-    about its report, in the order the steps were taken; a notice older than
-    ``READ_AFTER`` counts as read. Returns the number of notices moved.
+    Each notifying step wrote one batch of notices about its report (one per recipient,
+    one ``created_at``), in the order the steps were taken, so the n-th batch belongs to
+    the n-th notifying transition. A notice older than ``READ_AFTER`` counts as read.
+    A report whose notices do not pair up so is left as it is. Returns the number moved.
     """
     report_type = ContentType.objects.get_for_model(ProgressReport)
-    times = dict(
-        Transition.objects.filter(pk__in=list(stamps.transitions)).values_list("pk", "time")
+    ids = [str(pk) for pk in report_pks]
+    steps: dict[str, list[dt.datetime]] = defaultdict(list)
+    for object_id, time in (
+        Transition.objects.filter(
+            content_type=report_type, object_id__in=ids, step__in=NOTIFYING_STEPS
+        )
+        .order_by("pk")
+        .values_list("object_id", "time")
+    ):
+        steps[object_id].append(time)
+    notices = Notice.objects.filter(content_type=report_type, object_id__in=ids).order_by(
+        "object_id", "pk"
     )
-    notices = Notice.objects.filter(
-        content_type=report_type, object_id__in=[str(pk) for pk in stamps.notices]
-    ).order_by("object_id", "pk")
     moved = []
     for object_id, rows in groupby(notices, key=lambda n: n.object_id):
         batches = [list(b) for _, b in groupby(rows, key=lambda n: n.created_at)]
-        steps = stamps.notices[int(object_id)]
-        if len(batches) != len(steps):
-            continue  # not the notices this run wrote: leave them as they are
-        for batch, transition_pk in zip(batches, steps, strict=True):
+        if len(batches) != len(steps[object_id]):
+            continue
+        for batch, time in zip(batches, steps[object_id], strict=True):
             for notice in batch:
-                notice.created_at = times[transition_pk]
-                notice.read_at = (
-                    notice.created_at + dt.timedelta(hours=2)
-                    if now - notice.created_at > READ_AFTER
-                    else None
-                )
+                notice.created_at = time
+                notice.read_at = time + dt.timedelta(hours=2) if now - time > READ_AFTER else None
                 moved.append(notice)
     Notice.objects.bulk_update(moved, ["created_at", "read_at"], batch_size=100)
     return len(moved)

@@ -14,9 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from qcity.core.demo import DEMO_PASSWORD
-from qcity.core.models import AuditEvent, Role, Transition, User
+from qcity.core.models import AuditEvent, Notice, Role, Transition, User
+from qcity.core.workflow import take
 from qcity.plans.models import Responsibility
-from qcity.reporting import selectors, services
+from qcity.reporting import demo, selectors, services
 from qcity.reporting.demo import quarters
 from qcity.reporting.models import ProgressReport, ReportingCycle
 from tests import dbstate
@@ -206,3 +207,40 @@ def test_it_asks_for_the_default_data_first(org_units):
 def test_the_year_is_the_current_quarter_and_the_four_before_it():
     assert quarters(TODAY) == [(2025, 4), (2026, 1), (2026, 2), (2026, 3), (2026, 4)]
     assert quarters(dt.date(2027, 1, 5)) == [(2026, 1), (2026, 2), (2026, 3), (2026, 4), (2027, 1)]
+
+
+def test_the_borrowed_clock_moves_a_reports_steps_and_their_notices_to_the_story_times(
+    q1, personas, django_capture_on_commit_callbacks
+):
+    nongye, coordinator = personas["nongye"], personas["coordinator"]
+    report = ProgressReport.objects.filter(cycle=q1, org_unit=nongye.unit).order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_report(
+            nongye, report.pk, progress="on_track", narrative="本季度开展例行监测。"
+        )
+        submitted = take(services.REPORT, "submit", report.pk, by=nongye)
+        returned = take(services.REPORT, "return", report.pk, by=coordinator, reason="请补充数据")
+    tz = ZoneInfo("Asia/Shanghai")
+    sent_at = dt.datetime(2026, 4, 8, 10, 15, tzinfo=tz)  # before the on-time day, 15 April
+    returned_at = dt.datetime(2026, 4, 10, 16, 0, tzinfo=tz)
+    demo.backdate(
+        demo.Stamps(
+            transitions={submitted.pk: sent_at, returned.pk: returned_at},
+            report_written={report.pk: returned_at},
+        )
+    )
+    report.refresh_from_db()
+    assert (report.first_submitted_at, report.submitted_at) == (sent_at, sent_at)
+    assert report.on_time is True and report.status_changed_at == returned_at
+    # The unit's resubmission deadline counts 5 working days from the return, not from today.
+    assert report.due_date == dt.date(2026, 4, 17)
+    assert Transition.objects.get(pk=returned.pk).deadline_due == dt.date(2026, 4, 17)
+
+    moved = demo.backdate_notices([report.pk], now=dt.datetime(2026, 4, 12, 9, 0, tzinfo=tz))
+    to_coordinator = Notice.objects.get(recipient=coordinator, object_id=str(report.pk))
+    to_unit = Notice.objects.get(recipient=nongye, object_id=str(report.pk))
+    assert moved == 2
+    assert to_coordinator.created_at == sent_at and to_coordinator.read_at is not None
+    assert to_unit.created_at == returned_at and to_unit.read_at is None  # two days old
+    # The audit log still says when it really happened.
+    assert AuditEvent.objects.filter(action="reporting.report.returned").get().time > returned_at
