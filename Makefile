@@ -42,7 +42,7 @@ defaults: migrate
 
 # A year of demo reporting activity (README, "Demo users"); refused in production.
 demo: defaults
-	$(QCITY) load_demo_activity
+	$(QCITY) load_demo_activity --if-enabled
 
 messages: install
 	$(QCITY) compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
