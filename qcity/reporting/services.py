@@ -262,6 +262,7 @@ CYCLE = Workflow(
     name="reporting.cycle",
     changed_at_field="status_changed_at",
     changed_by_field="status_changed_by",
+    select_related=("plan__owner_unit",),
     steps=[
         Step(
             name="close",
@@ -329,7 +330,7 @@ def _lock_for_reporter(user: User | None, pk: Any) -> ProgressReport:
     """The report, locked, if ``user`` is its unit's reporter and it is still editable."""
     try:
         report, may_change = get_for_write(
-            user, ProgressReport.objects.select_related("cycle"), pk=pk
+            user, ProgressReport.objects.select_related("cycle", "measure", "org_unit"), pk=pk
         )
     except Http404:
         raise ReportingRefused("not_found", "报告不存在或无权访问", 404) from None
@@ -548,6 +549,7 @@ REPORT = Workflow(
     changed_at_field="status_changed_at",
     changed_by_field="status_changed_by",
     deadline_field="due_date",
+    select_related=("cycle__plan__owner_unit", "measure", "org_unit", "county_review_unit"),
     steps=[
         Step(
             name="submit",

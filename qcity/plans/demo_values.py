@@ -14,9 +14,8 @@ Deterministic (a fixed seed), idempotent (a period that already has a figure is
 left alone, so a second run, or a figure someone entered, is never overwritten),
 refused under production settings like ``core.demo``.
 
-This is the one module of ``metrics`` that reads the plan (imported inside the
-function): it stages demo data across apps. The domain code of metrics (models,
-services, status) still never imports plans (ADR 0021).
+It lives in ``plans`` because it stages data on both sides of the target ↔ indicator
+link, and only ``plans`` may import ``metrics`` (ADR 0021), never the other way.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from django.test import override_settings
 
 from qcity.core.demo import DemoDataRefused, create_demo_users
 from qcity.core.models import AuditEvent, OrgUnit, User
-from qcity.metrics.demo import load_demo_values, recent_periods
 from qcity.metrics.models import Indicator, IndicatorValue, IndicatorValueRevision
 from qcity.metrics.services import enter_value, load_default_indicators
+from qcity.plans.demo_values import load_demo_values, recent_periods
 from qcity.plans.target_links import target_states
 
 pytestmark = pytest.mark.django_db
