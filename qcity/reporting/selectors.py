@@ -115,3 +115,107 @@ def unit_rates(
         )
         for r in rows
     ]
+
+
+# --- late flags and rates over time (reminders and escalation, ADR 0026) -----------------------
+
+
+def overdue_workdays(report: ProgressReport, today: dt.date | None = None) -> int:
+    """Working days past the deadline of whoever must act next (0: not overdue).
+
+    The number the escalation notices name: the first working day after the due date is 1;
+    a weekend or holiday in between adds nothing.
+    """
+    from qcity.core import workdays
+
+    today = today or timezone.localdate()
+    if report.due_date is None or today <= report.due_date:
+        return 0
+    if report.status in (ProgressReport.Status.APPROVED, ProgressReport.Status.LOCKED):
+        return 0
+    return max(workdays.workdays_between(report.due_date, today, allow_provisional=True), 0)
+
+
+@dataclass(frozen=True)
+class UnitPeriodRate:
+    """One cell of the units × periods heat map: a unit's reports of one cycle."""
+
+    unit_id: int
+    unit_name: str
+    cycle_id: int
+    year: int
+    period: int
+    label: str
+    due_date: dt.date
+    expected: int
+    received: int
+    on_time: int
+    late: int  # not received and the due date has passed
+
+    @property
+    def completeness(self) -> float | None:
+        return self.received / self.expected if self.expected else None
+
+    @property
+    def timeliness(self) -> float | None:
+        return self.on_time / self.expected if self.expected else None
+
+    @property
+    def received_late(self) -> int:
+        return self.received - self.on_time
+
+
+def unit_period_rates(
+    user: User | None,
+    plan: object,
+    frequency: str,
+    years: Iterable[int],
+    *,
+    today: dt.date | None = None,
+) -> list[UnitPeriodRate]:
+    """Completeness and timeliness per unit × cycle of one plan and frequency, in one query.
+
+    Ordered by unit name, then period: the rows of the dashboard's heat map and the input
+    of the annual assessment. Only the reports ``user`` may see are counted.
+    """
+    rows = (
+        reports_for(user)
+        .filter(
+            cycle__plan_id=getattr(plan, "pk", plan),
+            cycle__frequency=frequency,
+            cycle__year__in=list(years),
+        )
+        .order_by()
+        .values(
+            "org_unit_id",
+            "org_unit__name",
+            "cycle_id",
+            "cycle__year",
+            "cycle__period",
+            "cycle__label",
+            "cycle__due_date",
+        )
+        .annotate(
+            expected=Count("pk"),
+            received=Count("pk", filter=RECEIVED),
+            on_time=Count("pk", filter=Q(on_time=True)),
+            late=Count("pk", filter=late_q(today)),
+        )
+        .order_by("org_unit__name", "org_unit_id", "cycle__year", "cycle__period")
+    )
+    return [
+        UnitPeriodRate(
+            r["org_unit_id"],
+            r["org_unit__name"],
+            r["cycle_id"],
+            r["cycle__year"],
+            r["cycle__period"],
+            r["cycle__label"],
+            r["cycle__due_date"],
+            r["expected"],
+            r["received"],
+            r["on_time"],
+            r["late"],
+        )
+        for r in rows
+    ]
