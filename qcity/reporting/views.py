@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from qcity.core import files, workflow
 from qcity.core.exports import Column, xlsx_response
@@ -42,6 +42,7 @@ def _may_open_cycles(user: User) -> bool:
 # --- cycles -----------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def cycle_list(request: HttpRequest) -> HttpResponse:
     """The cycles of the plans one can read; the coordinator opens a cycle here."""
@@ -80,8 +81,6 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
                         % {"units": "、".join(opened.skipped_units)},
                     )
                 return redirect("reporting:cycle_detail", pk=opened.cycle.pk)
-    elif request.method not in ("GET", "HEAD"):
-        raise PermissionDenied
     page = Paginator(
         selectors.cycles_for(user).order_by("-period_start", "frequency", "plan_id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -160,7 +159,7 @@ def cycle_step(request: HttpRequest, pk: int) -> HttpResponse:
     step = request.POST.get("step", "")
     if step not in {s.name for s in CYCLE.steps}:
         raise Http404
-    _take(request, CYCLE, step, cycle.pk)
+    _take(request, CYCLE, step, cycle.pk, reason=request.POST.get("reason", "")[:2000])
     return redirect("reporting:cycle_detail", pk=cycle.pk)
 
 
@@ -229,6 +228,7 @@ def _figure_rows(figures: list[dict[str, str]]) -> list[dict[str, str]]:
     return [*figures, *({"name": "", "value": "", "unit": ""} for _i in range(blanks))]
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A report: the measure, the unit's form while editable, the steps, the history."""
@@ -262,11 +262,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("已保存。"))
             return redirect("reporting:report_detail", pk=report.pk)
-    elif request.method in ("GET", "HEAD"):
+    else:
         form = ReportForm(initial={"progress": report.progress, "narrative": report.narrative})
         figures = report.figures
-    else:
-        raise PermissionDenied
     may_write = services.is_reporter(user, report) and report.editable
     steps = REPORT.available_steps(report, user)
     history = workflow.history(user, ProgressReport, report.pk)

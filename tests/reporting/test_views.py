@@ -474,3 +474,35 @@ def test_a_county_bureau_pre_approves_before_the_city_reviews(
     assert report.status == S.COUNTY_APPROVED
     coordinator_queue = client_for(client, personas["coordinator"]).get("/reporting/review/")
     assert [r.pk for r in coordinator_queue.context["page"].object_list] == [report.pk]
+
+
+def test_the_coordinator_closes_and_reopens_a_cycle_with_a_reason(client, personas, q1):
+    c = client_for(client, personas["coordinator"])
+    url = f"/reporting/cycles/{q1.pk}/step/"
+    c.post(url, {"step": "close"})
+    q1.refresh_from_db()
+    assert q1.status == ReportingCycle.Status.CLOSED
+    nongye = personas["nongye"]
+    report = reports_of(nongye, q1).first()
+    response = client_for(client, nongye).post(f"/reporting/reports/{report.pk}/", write_form())
+    assert response.status_code == 409 and "已关闭，报告不能再修改" in page_text(response)
+    assert "报送周期已关闭，未报送" in page_text(client.get("/reporting/mine/"))
+    c = client_for(client, personas["coordinator"])
+    response = c.post(url, {"step": "reopen"}, follow=True)
+    assert "须填写理由" in page_text(response)
+    c.post(url, {"step": "reopen", "reason": "农业农村局申请延期补报"})
+    q1.refresh_from_db()
+    assert q1.status == ReportingCycle.Status.OPEN
+    # A liaison has no such button, and the step is refused if posted anyway.
+    response = client_for(client, nongye).post(url, {"step": "close"}, follow=True)
+    assert "您无权执行此操作" in page_text(response)
+    q1.refresh_from_db()
+    assert q1.status == ReportingCycle.Status.OPEN
+
+
+def test_a_wrong_method_on_a_reporting_page_is_a_405(client, personas, q1):
+    c = client_for(client, personas["coordinator"])
+    report = ProgressReport.objects.filter(cycle=q1).first()
+    assert c.put("/reporting/").status_code == 405
+    assert c.delete(f"/reporting/reports/{report.pk}/").status_code == 405
+    assert c.post("/reporting/mine/").status_code == 405
