@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 from tests.reporting.conftest import pdf_bytes
 
@@ -29,6 +31,7 @@ def _switch_to(page, base, username) -> None:
 def _go_to_reporting(page, assert_accessible) -> None:
     _open_menu_if_folded(page)
     page.locator("#nav").get_by_role("link", name="进展报送").click()
+    page.wait_for_url(re.compile(r"/reporting/$"))
     assert page.locator(".navbar [aria-current=page]").inner_text() == "进展报送"
     assert_accessible(page)
 
@@ -48,8 +51,8 @@ def _write_first_report(page, base, assert_accessible, text, evidence=None) -> s
     if evidence is not None:
         page.get_by_label("上传佐证材料").set_input_files(str(evidence))
     page.get_by_role("button", name="报送", exact=True).click()
-    assert "已完成“报送”" in page.get_by_role("alert").first.inner_text()
-    assert page.locator("[data-testid=report-status]").inner_text() == "已报送"
+    expect(page.get_by_role("alert").first).to_contain_text("已完成“报送”")
+    expect(page.locator("[data-testid=report-status]")).to_have_text("已报送")
     assert_accessible(page)
     return page.url
 
@@ -72,7 +75,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     form.get_by_label("年度").fill("2026")
     form.get_by_label("期数").fill("1")
     form.get_by_role("button", name="开启").click()
-    assert "已开启“2026年第1季度”" in page.get_by_role("alert").first.inner_text()
+    expect(page.get_by_role("alert").first).to_contain_text("已开启“2026年第1季度”")
     assert page.locator("[data-testid=cycle-title]").inner_text() == "2026年第1季度季报"
     expected = int(re.search(r"应报 (\d+)", _completeness(page)).group(1))
     assert _completeness(page).startswith("已报送 0 / 应报")
@@ -84,9 +87,8 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     form.locator("summary").click()
     form.get_by_label("期数").fill("1")
     form.get_by_role("button", name="开启").click()
-    assert (
+    expect(page.locator("[data-testid=open-cycle] [data-testid=form-error]")).to_contain_text(
         "日期重叠"
-        in form.locator("[data-testid=error], [data-testid=form-error]").first.inner_text()
     )
     assert_accessible(page)
 
@@ -116,7 +118,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     assert download.value.suggested_filename == evidence.name
     page.get_by_label("退回理由").fill("请补充合格率的计算依据和不合格批次的处置情况")
     page.get_by_role("button", name="退回").click()
-    assert page.locator("[data-testid=report-status]").inner_text() == "已退回"
+    expect(page.locator("[data-testid=report-status]")).to_have_text("已退回")
     assert_accessible(page)
 
     # The liaison reads the reason and resubmits.
@@ -134,7 +136,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
         NONGYE_TEXT + "合格率按《农产品质量安全监测管理办法》计算，5 批次不合格产品已依法处置。"
     )
     page.get_by_role("button", name="重新报送").click()
-    assert page.locator("[data-testid=report-status]").inner_text() == "重新报送"
+    expect(page.locator("[data-testid=report-status]")).to_have_text("重新报送")
     assert_accessible(page)
 
     # The coordinator approves both; the history shows every step with its actor.
@@ -142,7 +144,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     for url in (nongye_url, gongxin_url):
         page.goto(url)
         page.get_by_role("button", name="审核通过").click()
-        assert page.locator("[data-testid=report-status]").inner_text() == "审核通过"
+        expect(page.locator("[data-testid=report-status]")).to_have_text("审核通过")
     page.goto(nongye_url)
     steps = page.locator("[data-testid=transition]")
     assert steps.count() == 4
@@ -163,7 +165,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     assert re.search(r"市农业农村局\s+\d+\s+1\s", nongye_rate)
     page.get_by_label("状态").select_option(label="审核通过")
     page.get_by_role("button", name="筛选").click()
-    assert page.locator("[data-testid=report-row]").count() == 2
+    expect(page.locator("[data-testid=report-row]")).to_have_count(2)
     assert_accessible(page)
     page.screenshot(path=str(live_data_screenshot("cycle-detail-390")), full_page=True)
     page.set_viewport_size({"width": 1366, "height": 900})
