@@ -91,6 +91,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
         "日期重叠"
     )
     assert_accessible(page)
+    page.screenshot(path=str(live_data_screenshot("cycle-list-390")), full_page=True)
 
     # Two department liaisons submit; 农业农村局 with a PDF.
     _switch_to(page, base, "nongye")
@@ -127,6 +128,7 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     assert (
         "按退回意见修改后重新报送" in page.locator("[data-testid=next-action]").first.inner_text()
     )
+    page.screenshot(path=str(live_data_screenshot("my-reports-390")), full_page=True)
     assert_accessible(page)
     page.goto(nongye_url)
     assert "请补充合格率的计算依据" in page.locator("[data-testid=return-reason]").inner_text()
