@@ -236,9 +236,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = selectors.get_report(user, pk)
     error, status = "", 200
     if request.method == "POST":
+        # Bound to what was typed, so a refused save shows it again; the service checks it.
         form = ReportForm(request.POST)
         figures = figures_from(request.POST)
-        form.is_valid()  # progress is checked by the service, with its own message
         step = request.POST.get("step", "")
         try:
             services.save_report_with_evidence(
