@@ -91,6 +91,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "plan.breakdown": _("任务分解表"),
     "plan.matrix": _("责任矩阵"),
     "plan.my_measures": _("我的任务"),
+    "reporting.cycle_reports": _("报送周期的进展报告"),
     "assessment.ranking": _("年度考核排名"),
 }
 

@@ -219,3 +219,77 @@ def unit_period_rates(
         )
         for r in rows
     ]
+
+
+# --- for the pages (reporting.views) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleCounts:
+    expected: int
+    received: int
+    approved: int
+
+    @property
+    def completeness(self) -> float | None:
+        return self.received / self.expected if self.expected else None
+
+
+def cycle_counts(
+    user: User | None, cycles: Iterable[ReportingCycle | int]
+) -> dict[int, CycleCounts]:
+    """Reports expected, received and approved per cycle, within ``user``'s scope."""
+    ids = [getattr(c, "pk", c) for c in cycles]
+    rows = (
+        reports_for(user)
+        .filter(cycle_id__in=ids)
+        .order_by()
+        .values("cycle_id")
+        .annotate(
+            expected=Count("pk"),
+            received=Count("pk", filter=RECEIVED),
+            approved=Count(
+                "pk",
+                filter=Q(status__in=[ProgressReport.Status.APPROVED, ProgressReport.Status.LOCKED]),
+            ),
+        )
+    )
+    return {r["cycle_id"]: CycleCounts(r["expected"], r["received"], r["approved"]) for r in rows}
+
+
+def my_reports(user: User | None) -> QuerySet[ProgressReport]:
+    """The reports the user's own unit must write (not those it only reviews or owns)."""
+    if user is None or getattr(user, "unit_id", None) is None:
+        return ProgressReport.objects.none()
+    return reports_for(user, unit_id=user.unit_id).order_by(
+        "-cycle__period_start", "cycle__frequency", "measure__seq"
+    )
+
+
+WAITING_FOR_REVIEW = (ProgressReport.Status.SUBMITTED, ProgressReport.Status.RESUBMITTED)
+
+
+def review_queue(user: User | None) -> QuerySet[ProgressReport]:
+    """What waits for ``user``'s review: a county bureau's pre-approvals, or the city's.
+
+    A county officer pre-approves the reports of units in the county; a coordinator of
+    a plan's owner unit (or a unit below it) reviews the reports that reach the city:
+    those without a county reviewer, and those the county has approved.
+    """
+    from qcity.core.models import Role
+
+    if user is None or getattr(user, "unit_id", None) is None:
+        return ProgressReport.objects.none()
+    reports = reports_for(user).filter(cycle__status=ReportingCycle.Status.OPEN)
+    if user.role == Role.COUNTY_OFFICER:
+        reports = reports.filter(county_review_unit_id=user.unit_id, status__in=WAITING_FOR_REVIEW)
+    elif user.role == Role.COORDINATOR:
+        # The plan's owner is the user's unit or one above it (services.is_city_reviewer).
+        ancestors = [int(part) for part in user.unit.path.strip("/").split("/") if part]
+        reports = reports.filter(cycle__plan__owner_unit_id__in=ancestors).filter(
+            Q(county_review_unit__isnull=True, status__in=WAITING_FOR_REVIEW)
+            | Q(status=ProgressReport.Status.COUNTY_APPROVED)
+        )
+    else:
+        return ProgressReport.objects.none()
+    return reports.order_by("due_date", "cycle__period_start", "measure__seq", "org_unit__name")

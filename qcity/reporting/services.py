@@ -619,3 +619,27 @@ REPORT = Workflow(
         ),
     ],
 )
+
+
+def save_report_with_evidence(
+    user: User | None,
+    pk: Any,
+    *,
+    progress: str,
+    narrative: str,
+    figures: Any = None,
+    upload=None,
+) -> ProgressReport:
+    """The report page's one form: the text and, optionally, one evidence file, together.
+
+    All or nothing: a refused file rolls the text back too, so the report stays as it
+    was and the page shows the typed text again with the file's error.
+
+    :raises ReportingRefused: as ``save_report`` and ``add_evidence``.
+    :raises core.files.AttachmentRefused: wrong type, too large, corrupted.
+    """
+    with transaction.atomic():
+        report = save_report(user, pk, progress=progress, narrative=narrative, figures=figures)
+        if upload is not None:
+            add_evidence(user, pk, upload)
+    return report
