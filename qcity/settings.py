@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "qcity.core",
     "qcity.plans",
     "qcity.metrics",
+    "qcity.reporting",
 ]
 
 MIDDLEWARE = [

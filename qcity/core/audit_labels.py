@@ -58,6 +58,17 @@ ACTION_LABELS: dict[str, Any] = {
     "indicator_value.calculated": _("自动计算指标值"),
     "target.indicator_linked": _("确认目标关联指标"),
     "target.indicator_unlinked": _("取消目标关联指标"),
+    "file.removed": _("删除附件"),
+    "reporting.cycle.opened": _("开启报送周期"),
+    "reporting.cycle.closed": _("关闭报送周期"),
+    "reporting.cycle.reopened": _("重新开启报送周期"),
+    "reporting.report.saved": _("保存进展报告"),
+    "reporting.report.submitted": _("报送进展报告"),
+    "reporting.report.resubmitted": _("重新报送进展报告"),
+    "reporting.report.county_approved": _("县区初审通过进展报告"),
+    "reporting.report.returned": _("退回进展报告"),
+    "reporting.report.approved": _("审核通过进展报告"),
+    "reporting.report.locked": _("锁定进展报告"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
