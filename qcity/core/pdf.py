@@ -38,8 +38,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
-from fpdf import FPDF, FontFace
-from fpdf.enums import TableCellFillMode, WrapMode, XPos, YPos
+from fpdf import FPDF
+from fpdf.enums import WrapMode, XPos, YPos
 
 from qcity.core import audit
 from qcity.core.display import neutralise_bidi
@@ -120,28 +120,28 @@ def _load_font(path: str) -> CjkFont:
     """The Simplified Chinese face of ``path``, read once per process."""
     try:
         faces = _faces(path)
+        names = [
+            face["name"].getDebugName(4) or face["name"].getDebugName(1) or Path(path).stem
+            for face in faces
+        ]
     except (OSError, TTLibError, AssertionError, KeyError) as exc:
         raise PdfUnavailable(
             _("%(path)s 无法读取：%(error)s") % {"path": path, "error": exc}
         ) from None
-    usable = []
-    for index, face in enumerate(faces):
+    # In a pan-CJK collection prefer the Simplified Chinese face (Noto: "… SC"): the
+    # same code points have mainland glyph shapes there, not Japanese or Korean ones.
+    order = sorted(
+        range(len(faces)), key=lambda i: not re.search(r"\b(SC|GB|Simplified)\b", names[i])
+    )
+    for index in order:
         try:
-            cmap = face.getBestCmap() or {}
-            name = face["name"].getDebugName(4) or face["name"].getDebugName(1) or Path(path).stem
+            cmap = faces[index].getBestCmap() or {}
         except (KeyError, TTLibError, AssertionError):
             continue
         if all(ord(c) in cmap for c in _PROBE):
-            usable.append((index, name, cmap))
-    if not usable:
-        raise PdfUnavailable(_("%(path)s 不含中文字形") % {"path": path})
-    # In a pan-CJK collection pick the Simplified Chinese face (Noto: "… SC"): the
-    # same code points have mainland glyph shapes there, not Japanese or Korean ones.
-    index, name, cmap = next(
-        (face for face in usable if re.search(r"\b(SC|GB|Simplified)\b", face[1])), usable[0]
-    )
-    logger.debug("PDF documents embed %s (face %d of %s)", name, index, path)
-    return CjkFont(Path(path), index, name, frozenset(cmap))
+            logger.debug("PDF documents embed %s (face %d of %s)", names[index], index, path)
+            return CjkFont(Path(path), index, names[index], frozenset(cmap))
+    raise PdfUnavailable(_("%(path)s 不含中文字形") % {"path": path})
 
 
 def _faces(path: str) -> list[TTFont]:
@@ -180,37 +180,111 @@ class _Canvas(FPDF):
         self.cell(0, 6, f"第 {self.page_no()} 页 共 {self.count_alias} 页", align="C")
 
 
-# How many lines of a table cell surely fit on a page below the header row.
-_CELL_LINES_PER_PAGE = 36
 _MM_PER_PT = 25.4 / 72
+_CELL_PAD_X, _CELL_PAD_Y = 1.5, 1.2
+# Punctuation that may not start a line (禁则): it stays at the end of the previous one.
+_NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’,.;:?!)]}%·…—")
+_WORD = re.compile(r"[A-Za-z0-9_\-./@:%+#]")
 
 
-def _cell_chars(page_width: float, weights: Sequence[float], size: float) -> list[int]:
-    """Characters per line each column surely holds (a CJK character is the widest, 1 em)."""
-    weights = [max(w, 1) for w in weights]
-    em = size * _MM_PER_PT
-    return [max(int((page_width * w / sum(weights) - 3) / em), 1) for w in weights]
+class _Table:
+    """A table drawn line by line with widths fpdf2 already knows.
 
+    fpdf2's own ``table()`` lays each cell out twice and re-measures a line at each
+    character (quadratic in the line's length); here each character is measured once
+    from the font's width table. A row taller than the space left continues on the
+    next page below a repeated header row, so no text is ever dropped.
+    """
 
-def _split_cell(text: str, chars: int) -> list[str]:
-    """``text`` in pieces of at most ``_CELL_LINES_PER_PAGE`` lines of ``chars`` characters."""
-    budget = _CELL_LINES_PER_PAGE
-    if len(text) // chars + text.count("\n") + 1 <= budget:
-        return [text]
-    pieces: list[str] = []
-    current: list[str] = []
-    used = 0
-    for line in text.split("\n"):
-        for start in range(0, max(len(line), 1), chars * budget):
-            part = line[start : start + chars * budget]
-            need = max(-(-len(part) // chars), 1)
-            if used + need > budget:
-                pieces.append("\n".join(current))
-                current, used = [], 0
-            current.append(part)
-            used += need
-    pieces.append("\n".join(current))
-    return pieces
+    def __init__(self, doc: PdfDocument, columns: Sequence[Column], size: float) -> None:
+        self.pdf = doc.pdf
+        self.size = size
+        self.size_mm = size * _MM_PER_PT
+        self.line = size * 0.5
+        weights = [max(c.width, 1) for c in columns]
+        total = sum(weights)
+        self.widths = [self.pdf.epw * w / total for w in weights]
+        self.lefts = [self.pdf.l_margin + sum(self.widths[:i]) for i in range(len(columns))]
+        self.cw = self.pdf.current_font.cw
+        self.unit = size / 1000 * _MM_PER_PT  # mm per 1/1000 em
+        self.header = [
+            self.wrap(doc.text(c.header), w) for c, w in zip(columns, self.widths, strict=True)
+        ]
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        room = (width - 2 * _CELL_PAD_X) / self.unit
+        cw = self.cw
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            current: list[str] = []
+            used = 0.0
+            for char in paragraph:
+                w = cw[ord(char)]
+                if used + w > room and current and char not in _NO_LINE_START:
+                    # Keep a short Latin word or number whole when it can move down entire.
+                    cut = len(current)
+                    if _WORD.match(char):
+                        back = cut
+                        while back > 0 and _WORD.match(current[back - 1]) and cut - back < 20:
+                            back -= 1
+                        if 0 < back < cut and not _WORD.match(current[back - 1]):
+                            cut = back
+                    lines.append("".join(current[:cut]).rstrip())
+                    current = current[cut:]
+                    used = sum(cw[ord(c)] for c in current)
+                    if current == [" "]:
+                        current, used = [], 0.0
+                current.append(char)
+                used += w
+            lines.append("".join(current))
+        return lines
+
+    def _room(self) -> float:
+        return self.pdf.page_break_trigger - self.pdf.y
+
+    def _draw(self, cells: list[list[str]], start: int, count: int, *, fill: bool) -> None:
+        pdf = self.pdf
+        top = pdf.y
+        height = count * self.line + 2 * _CELL_PAD_Y
+        for left, width, lines in zip(self.lefts, self.widths, cells, strict=True):
+            pdf.rect(left, top, width, height, style="DF" if fill else "D")
+            baseline = top + _CELL_PAD_Y + (self.line - self.size_mm) / 2 + 0.88 * self.size_mm
+            for k, text in enumerate(lines[start : start + count]):
+                if text:
+                    pdf.text(left + _CELL_PAD_X, baseline + k * self.line, text)
+        pdf.set_y(top + height)
+
+    def _new_page(self) -> None:
+        self.pdf.add_page()
+        self.pdf.set_font("cjk", size=self.size)
+        self.draw_header()
+
+    def draw_header(self) -> None:
+        self.pdf.set_fill_color(*_HEADER_FILL)
+        self._draw(self.header, 0, max(len(h) for h in self.header), fill=True)
+
+    def row(self, cells: list[list[str]]) -> None:
+        total = max(len(lines) for lines in cells)
+        done, fresh = 0, False
+        while done < total:
+            fits = int((self._room() - 2 * _CELL_PAD_Y) / self.line)
+            rest = total - done
+            # Start a row on a new page unless it fits here, or it is taller than a page
+            # and a few of its lines fit here; a fresh page always takes at least a line.
+            move = fits < 3 or (done == 0 and rest <= self._lines_per_page())
+            if fits < rest and move and not fresh:
+                self._new_page()
+                fresh = True
+                continue
+            count = max(min(fits, rest), 1)
+            self._draw(cells, done, count, fill=False)
+            done += count
+            fresh = False
+
+    def _lines_per_page(self) -> int:
+        header = max(len(h) for h in self.header) * self.line + 2 * _CELL_PAD_Y
+        usable = self.pdf.page_break_trigger - MARGIN - header
+        return int((usable - 2 * _CELL_PAD_Y) / self.line)
 
 
 class PdfDocument:
@@ -319,35 +393,26 @@ class PdfDocument:
     def table(self, columns: Sequence[Column], rows: Iterable[Sequence], *, size: float = 9) -> int:
         """A table over the page width (``Column.width`` are proportions); returns its row count.
 
-        The header row repeats on every page; cells wrap, a long word within the cell.
+        The header row repeats on every page; cells wrap (a long word within its cell) and
+        a row longer than a page goes on over the next pages. Nothing is cut.
         """
         self._page()
         self.pdf.set_font("cjk", size=size)
+        self.pdf.set_draw_color(120)
+        self.pdf.set_line_width(0.2)
+        table = _Table(self, columns, size)
+        if table._room() < 4 * table.line:
+            self.pdf.add_page()
+            self.pdf.set_font("cjk", size=size)
+        table.draw_header()
         count = 0
-        widths = _cell_chars(self.pdf.epw, [c.width for c in columns], size)
-        with self.pdf.table(
-            col_widths=tuple(max(c.width, 1) for c in columns),
-            text_align="LEFT",
-            line_height=size * 0.5,
-            repeat_headings=1,
-            headings_style=FontFace(fill_color=_HEADER_FILL),
-            cell_fill_mode=TableCellFillMode.NONE,
-            wrapmode=WrapMode.CHAR,
-            padding=(1, 1.5),
-            v_align="TOP",
-        ) as table:
-            table.row([self.text(c.header) for c in columns])
-            for row in rows:
-                cells = [self.text(value) for value in row][: len(columns)]
-                cells += [""] * (len(columns) - len(cells))
-                # A row cannot break across pages: a cell longer than a page goes on in
-                # continuation rows below it instead of failing the whole document.
-                pieces = [
-                    _split_cell(text, chars) for text, chars in zip(cells, widths, strict=True)
-                ]
-                for k in range(max(len(p) for p in pieces)):
-                    table.row([p[k] if k < len(p) else "" for p in pieces])
-                count += 1
+        width = len(columns)
+        for row in rows:
+            cells = [self.text(value) for value in row][:width]
+            cells += [""] * (width - len(cells))
+            table.row([table.wrap(text, w) for text, w in zip(cells, table.widths, strict=True)])
+            count += 1
+        self.pdf.set_x(self.pdf.l_margin)
         self.pdf.ln(3)
         self.pdf.set_font("cjk", size=_TEXT_SIZE)
         return count
