@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -210,3 +211,18 @@ def test_someone_outside_the_plan_gets_404_and_a_post_gets_405(client, q1, perso
     client.force_login(personas["coordinator"])
     assert client.post(f"/reporting/cycles/{q1.pk}/quarterly.{suffix}").status_code == 405
     assert client.get(f"/reporting/cycles/999999/quarterly.{suffix}").status_code == 404
+
+
+def test_without_a_chinese_font_the_pdf_is_refused_in_chinese_but_the_xlsx_works(
+    client, q1, personas, settings
+):
+    latin_only = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not latin_only.is_file():
+        pytest.skip("needs fonts-dejavu-core, a font without Chinese glyphs")
+    settings.PDF_FONT = latin_only
+    response = _pdf(client, personas["coordinator"], q1)
+    assert response.status_code == 503
+    assert "缺少可嵌入的中文字体" in response.content.decode()
+    assert _xlsx(client, personas["coordinator"], q1).sheetnames[0] == "概况"
+    refused = AuditEvent.objects.get(action="export.pdf")
+    assert not refused.success and refused.details["refused"] == "no_cjk_font"
