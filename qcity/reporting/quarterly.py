@@ -249,12 +249,12 @@ def _late_columns() -> list[Column]:
 
 def _target_columns() -> list[Column]:
     return [
-        Column(_("指标"), 20),
-        Column(_("目标"), 30),
+        Column(_("指标"), 19),
+        Column(_("目标"), 28),
         Column(_("目标年份"), 9),
-        Column(_("关联指标"), 18),
-        Column(_("最新值"), 14),
-        Column(_("状态"), 11),
+        Column(_("关联指标"), 17),
+        Column(_("最新值"), 13),
+        Column(_("状态"), 16),
     ]
 
 
