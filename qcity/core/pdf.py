@@ -39,7 +39,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.enums import XPos, YPos
 
 from qcity.core import audit
 from qcity.core.display import neutralise_bidi
@@ -187,6 +187,37 @@ _NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’,.;:
 _WORD = re.compile(r"[A-Za-z0-9_\-./@:%+#]")
 
 
+def _wrap(cw: dict[int, float], text: str, room: float) -> list[str]:
+    """``text`` in lines no wider than ``room`` (in 1/1000 em), each character measured once.
+
+    Chinese breaks between any two characters; a short Latin word or number moves down
+    whole; closing punctuation never starts a line (it hangs at the end of the previous one).
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current: list[str] = []
+        used = 0.0
+        for char in paragraph:
+            w = cw[ord(char)]
+            if used + w > room and current and char not in _NO_LINE_START:
+                cut = len(current)
+                if _WORD.match(char):
+                    back = cut
+                    while back > 0 and _WORD.match(current[back - 1]) and cut - back < 20:
+                        back -= 1
+                    if 0 < back < cut and not _WORD.match(current[back - 1]):
+                        cut = back
+                lines.append("".join(current[:cut]).rstrip())
+                current = current[cut:]
+                used = sum(cw[ord(c)] for c in current)
+                if current == [" "]:
+                    current, used = [], 0.0
+            current.append(char)
+            used += w
+        lines.append("".join(current))
+    return lines
+
+
 class _Table:
     """A table drawn line by line with widths fpdf2 already knows.
 
@@ -212,32 +243,7 @@ class _Table:
         ]
 
     def wrap(self, text: str, width: float) -> list[str]:
-        room = (width - 2 * _CELL_PAD_X) / self.unit
-        cw = self.cw
-        lines: list[str] = []
-        for paragraph in text.split("\n"):
-            current: list[str] = []
-            used = 0.0
-            for char in paragraph:
-                w = cw[ord(char)]
-                if used + w > room and current and char not in _NO_LINE_START:
-                    # Keep a short Latin word or number whole when it can move down entire.
-                    cut = len(current)
-                    if _WORD.match(char):
-                        back = cut
-                        while back > 0 and _WORD.match(current[back - 1]) and cut - back < 20:
-                            back -= 1
-                        if 0 < back < cut and not _WORD.match(current[back - 1]):
-                            cut = back
-                    lines.append("".join(current[:cut]).rstrip())
-                    current = current[cut:]
-                    used = sum(cw[ord(c)] for c in current)
-                    if current == [" "]:
-                        current, used = [], 0.0
-                current.append(char)
-                used += w
-            lines.append("".join(current))
-        return lines
+        return _wrap(self.cw, text, (width - 2 * _CELL_PAD_X) / self.unit)
 
     def _room(self) -> float:
         return self.pdf.page_break_trigger - self.pdf.y
@@ -348,14 +354,11 @@ class PdfDocument:
         self.pdf.cover_pages = self.pdf.page_no() + 1
         self.pdf.add_page()
         self._started = True
-        width = self.pdf.epw
         self.pdf.set_y(80)
-        self.pdf.set_font("cjk", size=22)
-        self.pdf.multi_cell(width, 12, self.text(title), align="C", new_x=XPos.LMARGIN)
+        self._write(self.text(title), 22, 12, centred=True)
         self.pdf.ln(12)
-        self.pdf.set_font("cjk", size=13)
         for line in lines:
-            self.pdf.multi_cell(width, 9, self.text(line), align="C", new_x=XPos.LMARGIN)
+            self._write(self.text(line), 13, 9, centred=True)
         self.pdf.set_font("cjk", size=_TEXT_SIZE)
         self.page_break()
 
@@ -372,23 +375,33 @@ class PdfDocument:
         self.pdf.ln(2 if level > 1 else 4)
         self.pdf.set_font("cjk", size=size)
         self.pdf.start_section(self.text(text)[:200], level=max(level - 1, 0))
-        self.pdf.multi_cell(0, size * 0.55, self.text(text), align="L", new_x=XPos.LMARGIN)
+        self._write(self.text(text), size, size * 0.55)
         self.pdf.ln(1.5)
         self.pdf.set_font("cjk", size=_TEXT_SIZE)
 
     def paragraph(self, text: str, *, size: float | None = None) -> None:
         self._page()
-        self.pdf.set_font("cjk", size=size or _TEXT_SIZE)
-        self.pdf.multi_cell(
-            0,
-            _LINE,
-            self.text(text),
-            align="L",
-            new_x=XPos.LMARGIN,
-            wrapmode=WrapMode.CHAR,
-        )
+        self._write(self.text(text), size or _TEXT_SIZE, _LINE)
         self.pdf.ln(1.5)
         self.pdf.set_font("cjk", size=_TEXT_SIZE)
+
+    def _write(self, text: str, size: float, line: float, *, centred: bool = False) -> None:
+        """Lines of ``text`` down the page width, breaking pages as needed."""
+        pdf = self.pdf
+        pdf.set_font("cjk", size=size)
+        cw = pdf.current_font.cw
+        unit = size / 1000 * _MM_PER_PT
+        size_mm = size * _MM_PER_PT
+        for each in _wrap(cw, text, pdf.epw / unit):
+            if pdf.y + line > pdf.page_break_trigger:
+                pdf.add_page()
+                pdf.set_font("cjk", size=size)
+            x = pdf.l_margin
+            if centred:
+                x += (pdf.epw - sum(cw[ord(c)] for c in each) * unit) / 2
+            if each:
+                pdf.text(x, pdf.y + (line - size_mm) / 2 + 0.88 * size_mm, each)
+            pdf.set_y(pdf.y + line)
 
     def table(self, columns: Sequence[Column], rows: Iterable[Sequence], *, size: float = 9) -> int:
         """A table over the page width (``Column.width`` are proportions); returns its row count.
