@@ -6,7 +6,9 @@ Without it every page is a 500; so is every page of a database that is
 unreachable or not migrated. The WSGI entry point (``qcity/wsgi.py``) refuses
 to start with one line saying what to run; ``qcity check --deploy`` reports
 the static files as ``qcity.E001`` (it runs before ``migrate`` and needs no
-database).
+database). PDF documents need a CJK font to embed (``core.pdf``, ADR 0022): a
+production process without one refuses to start rather than failing each
+download.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from django.db.migrations.executor import MigrationExecutor
 def startup_problems(*, database: bool = False) -> list[str]:
     """One line of Chinese per thing production start-up is missing; empty when ready."""
     problems = static_problems()
+    if settings.PRODUCTION:
+        from qcity.core.pdf import font_problems  # loads fpdf2 only where it is needed
+
+        problems += font_problems()
     if database and settings.PRODUCTION:
         problems += database_problems()
     return problems
@@ -77,4 +83,9 @@ def _found_static_paths() -> set[str]:
 
 @register(deploy=True)
 def check_startup(app_configs: object = None, **kwargs: object) -> list[Error]:
-    return [Error(problem, id="qcity.E001") for problem in static_problems()]
+    problems = static_problems()
+    if settings.PRODUCTION:
+        from qcity.core.pdf import font_problems
+
+        problems += font_problems()
+    return [Error(problem, id="qcity.E001") for problem in problems]

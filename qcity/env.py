@@ -65,3 +65,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_file(name: str, *, signatures: tuple[bytes, ...] = (), kind: str = "file") -> Path | None:
+    """A path to an existing, readable file (``None`` when unset); ``signatures``: its first bytes.
+
+    Checked when settings load, so a typo stops start-up naming the variable instead of
+    failing on the first request that needs the file.
+    """
+    value = _raw(name)
+    if value is None or not value.strip():
+        return None
+    path = Path(value.strip()).expanduser()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(max((len(s) for s in signatures), default=0))
+    except IsADirectoryError:
+        raise ImproperSetting(
+            f"{name} must name a {kind}, not a directory; got {value!r}"
+        ) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ImproperSetting(
+            f"{name} must name a readable {kind}; got {value!r} ({reason})"
+        ) from None
+    if signatures and not head.startswith(signatures):
+        raise ImproperSetting(f"{name} must name a {kind}; {value!r} is not one")
+    return path

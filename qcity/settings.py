@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 
 from qcity.core.headers import static_file_headers
-from qcity.env import ImproperSetting, env_bool, env_int, env_list, env_str
+from qcity.env import ImproperSetting, env_bool, env_file, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("QCITY_VAR_DIR", str(BASE_DIR / "var")))
@@ -147,6 +147,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=3650)  # MAX_TOKEN_DAYS
 # Beyond this an export is refused with a hint to filter first (core.exports), not truncated.
 EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 100_000, minimum=1, maximum=1_000_000)
+# The CJK font embedded in PDF documents (ADR 0022): a TrueType/OpenType file or collection;
+# unset = the first system font of core.pdf.SYSTEM_FONTS that exists.
+PDF_FONT = env_file(
+    "QCITY_PDF_FONT",
+    signatures=(b"\x00\x01\x00\x00", b"OTTO", b"ttcf", b"true"),
+    kind="TrueType/OpenType font file (.ttf/.otf/.ttc)",
+)
 # Rate limits on authentication (ADR 0014): attempts per fixed window, counted in the
 # database so that every worker process sees the same counts.
 RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 300, minimum=1)
@@ -248,7 +255,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # fontTools reports every glyph it keeps when fpdf2 subsets a font (core.pdf).
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 AUTHENTICATION_BACKENDS = ["qcity.core.auth_backends.LockoutModelBackend"]

@@ -34,6 +34,7 @@ urlpatterns = [
     path("indicators/", include("qcity.metrics.urls")),
     path("reporting/", include("qcity.reporting.urls")),
     path("assessment/", include("qcity.assessment.urls")),
+    path("reporting/", include("qcity.reporting.urls_quarterly")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -440,21 +440,21 @@ class ApiTokenAdmin(RoleAdmin):
 
 
 class ActionFilter(admin.SimpleListFilter):
-    """Filter by action under its readable name; the three exports are told apart."""
+    """Filter by action under its readable name; each kind of export is told apart."""
 
     title = _("操作")
     parameter_name = "action"
-    EXPORT = "export.xlsx"
+    EXPORTS = audit_labels.EXPORT_ACTIONS
 
     def lookups(self, request, model_admin):
         actions = model_admin.get_queryset(request).values_list("action", flat=True)
         choices = []
         for action in sorted(set(actions.order_by().distinct())):
             choices.append((action, audit_labels.action_label(action)))
-            if action == self.EXPORT:
+            if action in self.EXPORTS:
                 kinds = (
                     model_admin.get_queryset(request)
-                    .filter(action=self.EXPORT)
+                    .filter(action=action)
                     .order_by()
                     .values_list("details__what", flat=True)
                     .distinct()
@@ -462,8 +462,8 @@ class ActionFilter(admin.SimpleListFilter):
                 for what in sorted(k for k in set(kinds) if k):
                     choices.append(
                         (
-                            f"{self.EXPORT}:{what}",
-                            audit_labels.action_label(self.EXPORT, {"what": what}),
+                            f"{action}:{what}",
+                            audit_labels.action_label(action, {"what": what}),
                         )
                     )
         return sorted(choices, key=lambda c: c[0])

@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, Any] = {
     "plan.subtask_removed": _("删除分解任务"),
     "plan.subtask_changed": _("修改分解任务"),
     "export.xlsx": _("导出 XLSX"),
+    "export.pdf": _("导出 PDF"),
     "indicator.created": _("新建指标"),
     "indicator_value.entered": _("填报指标值"),
     "indicator_value.calculated": _("自动计算指标值"),
@@ -86,14 +87,18 @@ ADMIN_VERBS: dict[str, Any] = {
     "enabled": _("后台启用"),
 }
 
-# ``details["what"]`` of ``export.xlsx``: which list was exported.
+# ``details["what"]`` of ``export.xlsx`` and ``export.pdf``: which list or document it was.
 EXPORT_LABELS: dict[str, Any] = {
     "plan.breakdown": _("任务分解表"),
     "plan.matrix": _("责任矩阵"),
     "plan.my_measures": _("我的任务"),
     "reporting.cycle_reports": _("报送周期的进展报告"),
     "assessment.ranking": _("年度考核排名"),
+    "reporting.quarterly": _("季度工作报告"),
 }
+
+# The actions whose ``details["what"]`` says which export it was.
+EXPORT_ACTIONS = ("export.xlsx", "export.pdf")
 
 DETAIL_LABELS: dict[str, Any] = {
     "reason": _("原因"),
@@ -127,6 +132,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "measure": _("举措"),
     "title": _("标题"),
     "deadline": _("完成时限"),
+    "pages": _("页数"),
 }
 
 REASON_LABELS: dict[str, Any] = {
@@ -144,7 +150,7 @@ def action_label(action: str, details: dict | None = None) -> str:
     """The readable name of ``action``; an export says which list it was."""
     if action in ACTION_LABELS:
         label = str(ACTION_LABELS[action])
-        if action == "export.xlsx" and details and details.get("what"):
+        if action in EXPORT_ACTIONS and details and details.get("what"):
             what = details["what"]
             label = f"{label}：{EXPORT_LABELS.get(what, what)}"
         return label

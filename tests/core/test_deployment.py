@@ -153,3 +153,22 @@ def test_a_stale_collection_is_refused_too(released, tmp_path):
     result = _run(stale, sys.executable, "-c", "import qcity.wsgi")
     assert result.returncode == 3
     assert "静态文件不完整" in result.stderr and "qcity/app.css" in result.stderr
+
+
+def test_without_a_chinese_font_for_pdf_documents_start_up_refuses(collected):
+    latin_only = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    if not Path(latin_only).is_file():
+        pytest.skip("needs fonts-dejavu-core, a font without Chinese glyphs")
+    env = _production(collected)
+    env["QCITY_PDF_FONT"] = latin_only
+    result = subprocess.run(
+        [sys.executable, "-c", "import qcity.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert result.returncode == 3
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "不含中文字形" in result.stderr and "QCITY_PDF_FONT" in result.stderr
