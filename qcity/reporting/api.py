@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Body, Field, File, Query, Router, Schema, Status
@@ -107,9 +108,13 @@ class CycleDetailOut(CycleOut):
     def resolve_report_counts(obj: ReportingCycle, context) -> dict[str, int]:
         user = context["request"].user
         counts = dict.fromkeys(ProgressReport.Status.values, 0)
-        rows = selectors.reports_for(user, cycle=obj).order_by().values_list("status")
-        for (status,) in rows:
-            counts[status] += 1
+        rows = (
+            selectors.reports_for(user, cycle=obj)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+        counts.update(dict(rows))
         return counts
 
     @staticmethod

@@ -337,6 +337,42 @@ def test_a_form_body_sent_where_json_is_expected_is_a_bad_request(personas, q1, 
     assert report.status == S.DRAFT
 
 
+MALFORMED = [
+    ("application/json", b"{"),
+    ("application/json", b'{"narrative": "\\u0000"}'),
+    ("application/json", b"\xff\xfe"),
+    ("application/json", b"[" * 5000 + b"]" * 5000),
+    ("application/json", b'{"progress": "on_track", "narrative": "x", "figures": "1200"}'),
+    ("multipart/form-data", b"--x\r\n"),
+    ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\n"),
+    ("application/x-www-form-urlencoded", b"narrative=%00"),
+    ("text/plain", b"\x00\x00"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body"), MALFORMED)
+def test_malformed_bodies_to_the_write_endpoints_are_refused_in_json(
+    personas, q1, api, content_type, body
+):
+    report = report_of(personas["nongye"], q1)
+    nongye = api("nongye")  # a server error would raise here (the test client re-raises)
+    before = ProgressReport.objects.values().get(pk=report.pk)
+    for method, url in [
+        ("PUT", f"/api/v1/reports/{report.pk}"),
+        ("PATCH", f"/api/v1/reports/{report.pk}"),
+        ("POST", f"/api/v1/reports/{report.pk}/steps/submit"),
+        ("POST", f"/api/v1/reports/{report.pk}/evidence"),
+        ("POST", f"/api/v1/cycles/{q1.pk}/steps/close"),
+        ("POST", "/api/v1/cycles"),
+    ]:
+        answer = nongye.generic(method, url, body, content_type=content_type)
+        assert 400 <= answer.status_code < 500, (method, url, answer.status_code)
+        assert answer["Content-Type"].startswith("application/json")
+        assert refusal(answer)[1]
+    assert ProgressReport.objects.values().get(pk=report.pk) == before
+    assert not files.attachments_of(report).exists()
+
+
 def test_refused_steps_carry_the_workflow_codes(personas, q1, api):
     coordinator, nongye = api("coordinator"), api("nongye")
     report = report_of(personas["nongye"], q1)
