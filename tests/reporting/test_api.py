@@ -552,3 +552,41 @@ def test_a_page_session_writes_only_with_its_csrf_token(personas, q1):
     assert refusal(put(browser, report, WRITTEN)) == (403, "forbidden")
     report.refresh_from_db()
     assert report.narrative == ""
+
+
+def count_queries(call) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # The log keeps the last 9 000 queries only; past that, a capture would count none.
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries)
+
+
+def test_a_page_of_reports_costs_the_same_queries_whatever_its_length(personas, q1, api):
+    coordinator = api("coordinator")
+    report = report_of(personas["nongye"], q1)
+    upload(api("nongye"), report, "a.pdf", pdf_bytes())
+    pages = {}
+    counts = [
+        count_queries(
+            lambda limit=limit: pages.setdefault(
+                limit, coordinator.get("/api/v1/reports", {"limit": limit})
+            )
+        )
+        for limit in (2, 50)
+    ]
+    assert [len(pages[n].json()["items"]) for n in (2, 50)] == [2, 50]
+    assert counts[0] == counts[1] > 0
+    # The detail reads its evidence (and who uploaded it) in one query, however many.
+    one_file = count_queries(lambda: coordinator.get(f"/api/v1/reports/{report.pk}"))
+    for name in ("b.pdf", "c.pdf"):
+        upload(api("nongye"), report, name, pdf_bytes())
+    detail = {}
+    three_files = count_queries(
+        lambda: detail.update(coordinator.get(f"/api/v1/reports/{report.pk}").json())
+    )
+    assert len(detail["evidence"]) == 3
+    assert three_files == one_file > 0
