@@ -481,7 +481,8 @@ def patch_report(request: HttpRequest, report_id: int, payload: ReportPatch):
 
 @router.post(
     "/reports/{report_id}/evidence",
-    response={201: EvidenceOut, 403: Error, 404: Error, 409: Error, 413: Error, 422: Error},
+    # 413 file_too_large is documented on every operation (QcityAPI.get_openapi_schema).
+    response={201: EvidenceOut, 403: Error, 404: Error, 409: Error, 422: Error},
 )
 def upload_evidence(request: HttpRequest, report_id: int, file: File[UploadedFile]):
     """Attach one evidence file (multipart field ``file``): PDF, images, Office documents.
