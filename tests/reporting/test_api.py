@@ -8,6 +8,7 @@ write changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -28,6 +29,24 @@ WRITTEN = {
     "narrative": "本季度完成农产品抽检 1200 批次。",
     "figures": [{"name": "抽检批次", "value": "1200", "unit": "批次"}],
 }
+
+
+@pytest.fixture(autouse=True)
+def store(settings, tmp_path) -> Path:
+    """Each test's own attachment directory: what a refused upload leaves is countable."""
+    root = tmp_path / "attachments"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
+
+
+def stored_files(root: Path) -> list[Path]:
+    return sorted(path for path in root.rglob("*") if path.is_file())
 
 
 @pytest.fixture
@@ -180,13 +199,20 @@ def test_the_evidence_url_downloads_the_file_within_the_scope(personas, q1, api,
     assert client.get(url).status_code == 404
 
 
-def test_evidence_can_be_removed_while_the_report_is_a_draft(personas, q1, api):
+def test_evidence_can_be_removed_while_the_report_is_a_draft(
+    personas, q1, api, store, django_capture_on_commit_callbacks
+):
     nongye = api("nongye")
     report = report_of(personas["nongye"], q1)
     evidence = upload(nongye, report, "抽检通报.pdf", pdf_bytes()).json()
-    removed = nongye.delete(f"/api/v1/reports/{report.pk}/evidence/{evidence['id']}")
+    assert len(stored_files(store)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        removed = nongye.delete(f"/api/v1/reports/{report.pk}/evidence/{evidence['id']}")
     assert removed.status_code == 204
     assert not files.attachments_of(report).exists()
+    # The bytes go too, once the removal is committed.
+    assert stored_files(store) == []
+    assert AuditEvent.objects.filter(action="file.removed").count() == 1
     again = nongye.delete(f"/api/v1/reports/{report.pk}/evidence/{evidence['id']}")
     assert refusal(again) == (404, "not_found")
 
@@ -309,17 +335,19 @@ def test_a_bad_save_is_refused_and_the_report_stays_as_it_was(personas, q1, api,
     ],
 )
 def test_a_bad_evidence_file_is_refused_and_nothing_is_stored(
-    personas, q1, api, settings, name, data, expected
+    personas, q1, api, settings, store, name, data, expected
 ):
     settings.ATTACHMENT_MAX_BYTES = 2048
     data = {"pdf": pdf_bytes(), "big": pdf_bytes() + b"\n" * 4096}.get(data, data)
     report = report_of(personas["nongye"], q1)
-    stored_before = sorted(files.storage().listdir("")[0]) if files.storage().exists("") else []
-    assert refusal(upload(api("nongye"), report, name, data)) == expected
-    assert not files.attachments_of(report).exists()
-    stored_after = sorted(files.storage().listdir("")[0]) if files.storage().exists("") else []
-    assert stored_after == stored_before
-    assert not AuditEvent.objects.filter(action="file.attached").exists()
+    nongye = api("nongye")
+    good = upload(nongye, report, "通报.pdf", pdf_bytes())
+    assert good.status_code == 201
+    stored_before = stored_files(store)
+    assert refusal(upload(nongye, report, name, data)) == expected
+    assert [a.pk for a in files.attachments_of(report)] == [good.json()["id"]]
+    assert stored_files(store) == stored_before
+    assert AuditEvent.objects.filter(action="file.attached").count() == 1
 
 
 def test_an_upload_without_a_file_is_an_invalid_request(personas, q1, api):
