@@ -143,3 +143,37 @@ def test_the_fuzzed_document_lists_every_read_endpoint():
         "POST /api/v1/reports/{report_id}/steps/{step}",
         "GET /api/v1/reports/{report_id}/transitions",
     } <= labels
+
+
+# The coordinator may not write a unit's report, so most of the calls above that write one
+# stop at 403. Here the unit's own liaison fuzzes the report endpoints, every call aimed
+# at one of its real reports: the save, evidence and step paths run with generated bodies.
+reporter_schema = schema.include(path_regex=r"/reports/\{report_id\}")
+
+
+@pytest.fixture
+def reporter(plan, personas, calendar, settings, tmp_path) -> tuple[dict[str, str], int]:
+    from qcity.reporting.models import ProgressReport
+
+    # Generated uploads include valid images: they are stored, in the test's own directory.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "attachments")},
+        },
+    }
+    cycle = open_cycle(plan, "quarterly", 2026, 1, by=personas["coordinator"]).cycle
+    nongye = personas["nongye"]
+    report = ProgressReport.objects.filter(cycle=cycle, org_unit=nongye.unit).order_by("pk")[0]
+    token = issue_api_token(nongye, name="fuzz", by=personas["secadmin"])
+    return {"Authorization": f"Bearer {token}"}, report.pk
+
+
+@pytest.mark.django_db
+@reporter_schema.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+def test_a_liaison_fuzzing_its_own_report_gets_only_documented_answers(case, reporter):
+    headers, report_id = reporter
+    case.path_parameters = {**(case.path_parameters or {}), "report_id": report_id}
+    case.call_and_validate(headers=headers, checks=CHECKS)
