@@ -8,7 +8,7 @@ PORT ?= 8000
 # pytest-xdist workers: one per core of the 2-core reference machine (each gets its own test database).
 TEST_WORKERS ?= 2
 
-.PHONY: install run test test-fast lint bench migrate defaults messages release clean system-deps system-deps-run
+.PHONY: install run test test-fast lint bench migrate defaults demo messages release clean system-deps system-deps-run
 
 $(BIN)/python: | system-deps-run
 	$(PYTHON) -m venv $(VENV)
@@ -40,11 +40,15 @@ migrate: install
 defaults: migrate
 	$(QCITY) load_defaults
 
+# A year of demo reporting activity (README, "Demo users"); refused in production.
+demo: defaults
+	$(QCITY) load_demo_activity
+
 messages: install
 	$(QCITY) compilemessages --ignore '.venv/*' --ignore 'node_modules/*'
 
 # The task worker and the timer loop run beside the server and stop with it (ADR 0019).
-run: defaults messages
+run: demo messages
 	$(QCITY) audit_keygen --if-missing
 	@echo "qcity: http://$(HOST):$(PORT)/  (demo users: see README)"
 	@$(QCITY) db_worker --interval 2 & worker=$$!; \

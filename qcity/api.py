@@ -17,6 +17,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
+from qcity.assessment.services import AssessmentRefused
 from qcity.core import ratelimit
 from qcity.core.edge import API_ERRORS
 from qcity.core.files import AttachmentRefused
@@ -73,7 +74,7 @@ DOCUMENTED_ERRORS: dict[int, str] = {
     400: "bad_request：请求格式不正确（如 Host 头不被允许、参数过多）",
     401: "unauthenticated：未登录，或令牌不存在、已吊销、已过期",
     403: "forbidden / password_change_required / account_locked",
-    413: "request_too_large：请求体超过 21 MB；file_too_large：上传文件超过上限",
+    413: "request_too_large：请求体超过 21 MB",
     422: "invalid_request：参数不合法（类型、范围、长度，或含空字符 NUL）",
     429: "too_many_requests：同一地址的无效令牌尝试过多，见 Retry-After",
     500: "server_error：服务器内部错误",
@@ -214,11 +215,18 @@ def reporting_refused(request: HttpRequest, exc: ReportingRefused):
 
 @api.exception_handler(AttachmentRefused)
 def attachment_refused(request: HttpRequest, exc: AttachmentRefused):
-    # The codes of core.files: file_too_large is 413, the others (file_type_not_allowed,
-    # file_extension_mismatch, file_corrupted, file_empty, zip_bomb) 422.
-    return _error(request, 413 if exc.code == "file_too_large" else 422, exc.code, exc.message)
+    # The codes of core.files (file_type_not_allowed, file_extension_mismatch, file_corrupted,
+    # file_too_large, file_empty, zip_bomb), all 422 as for indicator evidence (metrics):
+    # 413 stays the request edge's request_too_large.
+    return _error(request, 422, exc.code, exc.message)
 
 
+@api.exception_handler(AssessmentRefused)
+def assessment_refused(request: HttpRequest, exc: AssessmentRefused):
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+from qcity.assessment.api import router as assessment_router  # noqa: E402
 from qcity.core.api import router as core_router  # noqa: E402
 from qcity.metrics.api import router as metrics_router  # noqa: E402
 from qcity.plans.api import router as plans_router  # noqa: E402
@@ -230,5 +238,6 @@ api.add_router("/", plans_router)
 api.add_router("/", metrics_router)
 api.add_router("/", target_router)
 api.add_router("/", reporting_router)
+api.add_router("/", assessment_router)
 
 __all__ = ["api"]

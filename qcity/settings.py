@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "qcity.plans",
     "qcity.metrics",
     "qcity.reporting",
+    "qcity.assessment",
 ]
 
 MIDDLEWARE = [

@@ -486,14 +486,13 @@ def patch_report(request: HttpRequest, report_id: int, payload: ReportPatch):
 
 @router.post(
     "/reports/{report_id}/evidence",
-    # 413 file_too_large is documented on every operation (QcityAPI.get_openapi_schema).
     response={201: EvidenceOut, 403: Error, 404: Error, 409: Error, 422: Error},
 )
 def upload_evidence(request: HttpRequest, report_id: int, file: File[UploadedFile]):
     """Attach one evidence file (multipart field ``file``): PDF, images, Office documents.
 
     422 ``file_type_not_allowed`` / ``file_extension_mismatch`` / ``file_corrupted`` /
-    ``file_empty`` / ``zip_bomb`` / ``too_many_files``; 413 ``file_too_large``; 409
+    ``file_too_large`` / ``file_empty`` / ``zip_bomb`` / ``too_many_files``; 409
     ``cycle_closed`` / ``report_not_editable``; 403 ``forbidden``. A refused file leaves
     nothing stored.
     """

@@ -331,7 +331,7 @@ def test_a_bad_save_is_refused_and_the_report_stays_as_it_was(personas, q1, api,
         ("通报.pdf", b"%PDF-1.7\n" + b"\x00garbage" * 50 + b"\n%%EOF\n", (422, "file_corrupted")),
         ("照片.jpg", "pdf", (422, "file_extension_mismatch")),
         ("空.pdf", b"", (422, "file_empty")),
-        ("大.pdf", "big", (413, "file_too_large")),
+        ("大.pdf", "big", (422, "file_too_large")),
     ],
 )
 def test_a_bad_evidence_file_is_refused_and_nothing_is_stored(
