@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.http import Http404, HttpRequest
+from django.http.request import RawPostDataException
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
@@ -19,11 +20,13 @@ from ninja.security import HttpBearer, django_auth
 from qcity.assessment.services import AssessmentRefused
 from qcity.core import ratelimit
 from qcity.core.edge import API_ERRORS
+from qcity.core.files import AttachmentRefused
 from qcity.core.models import User
 from qcity.core.services import user_for_token
 from qcity.core.workflow import WorkflowError
 from qcity.metrics.services import ValueRejected
 from qcity.plans.target_links import LinkRefused
+from qcity.reporting.services import ReportingRefused
 
 
 class AccountRefused(Exception):
@@ -172,6 +175,13 @@ def http_error(request: HttpRequest, exc: HttpError):
     return _error(request, exc.status_code, code, message)
 
 
+@api.exception_handler(RawPostDataException)
+def form_body_for_json(request: HttpRequest, exc: RawPostDataException):
+    # A form (multipart) body sent to an endpoint that reads JSON: the request edge has
+    # already parsed the form (core.edge), so the raw body is gone; the caller is wrong.
+    return _error(request, 400, "bad_request", "请求体须为 JSON（Content-Type: application/json）")
+
+
 @api.exception_handler(Exception)
 def server_error(request: HttpRequest, exc: Exception):
     # Logged as Django logs its own 500s (so error mails and log shippers see it),
@@ -196,6 +206,21 @@ def link_refused(request: HttpRequest, exc: LinkRefused):
     return _error(request, exc.status, exc.code, exc.message)
 
 
+@api.exception_handler(ReportingRefused)
+def reporting_refused(request: HttpRequest, exc: ReportingRefused):
+    # invalid_period / invalid_workdays / invalid_figures … 422, cycle_overlap / cycle_closed /
+    # report_not_editable 409, forbidden 403, not_found 404.
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(AttachmentRefused)
+def attachment_refused(request: HttpRequest, exc: AttachmentRefused):
+    # The codes of core.files (file_type_not_allowed, file_extension_mismatch, file_corrupted,
+    # file_too_large, file_empty, zip_bomb), all 422 as for indicator evidence (metrics):
+    # 413 stays the request edge's request_too_large.
+    return _error(request, 422, exc.code, exc.message)
+
+
 @api.exception_handler(AssessmentRefused)
 def assessment_refused(request: HttpRequest, exc: AssessmentRefused):
     return _error(request, exc.status, exc.code, exc.message)
@@ -206,11 +231,13 @@ from qcity.core.api import router as core_router  # noqa: E402
 from qcity.metrics.api import router as metrics_router  # noqa: E402
 from qcity.plans.api import router as plans_router  # noqa: E402
 from qcity.plans.target_api import router as target_router  # noqa: E402
+from qcity.reporting.api import router as reporting_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", plans_router)
 api.add_router("/", metrics_router)
 api.add_router("/", target_router)
+api.add_router("/", reporting_router)
 api.add_router("/", assessment_router)
 
 __all__ = ["api"]

@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from qcity.core.services import issue_api_token
 from qcity.metrics.services import load_default_indicators
+from qcity.reporting.services import open_cycle
 
 SEED = 20261128
 MAX_EXAMPLES = int(os.environ.get("QCITY_FUZZ_EXAMPLES", "30"))
@@ -91,17 +92,20 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONF
 
 
 @pytest.fixture
-def bearer(plan, personas) -> dict[str, str]:
+def bearer(plan, personas, calendar) -> dict[str, str]:
     # The indicator catalogue, so that value entry meets real indicators, not only 404s.
     load_default_indicators()
+    # An open cycle with its reports, so that the reporting endpoints meet real rows.
+    open_cycle(plan, "quarterly", 2026, 1, by=personas["coordinator"])
     token = issue_api_token(personas["coordinator"], name="fuzz", by=personas["secadmin"])
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.django_db
 @schema.parametrize()
-# Sharing the data across inputs is sound: the only writes (unit steps, indicator values)
-# are refused or idempotent for the properties checked here.
+# Sharing the data across inputs is sound: the writes (unit steps, indicator values, cycles
+# opened or closed, report steps) leave rows that any later request may meet, and every
+# property checked here holds whatever state a row is in.
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 def test_the_api_answers_every_generated_request_as_documented(case, bearer):
     case.call_and_validate(headers=bearer, checks=CHECKS)
@@ -127,4 +131,52 @@ def test_the_fuzzed_document_lists_every_read_endpoint():
         "POST /api/v1/indicators/{indicator_id}/values/with-evidence",
         "GET /api/v1/indicators/{indicator_id}/values/{value_id}/revisions",
         "GET /api/v1/targets/{target_id}/status",
+        "GET /api/v1/cycles",
+        "POST /api/v1/cycles",
+        "GET /api/v1/cycles/{cycle_id}",
+        "POST /api/v1/cycles/{cycle_id}/steps/{step}",
+        "GET /api/v1/cycles/{cycle_id}/transitions",
+        "GET /api/v1/cycles/{cycle_id}/rates",
+        "GET /api/v1/reports",
+        "GET /api/v1/reports/{report_id}",
+        "PUT /api/v1/reports/{report_id}",
+        "PATCH /api/v1/reports/{report_id}",
+        "POST /api/v1/reports/{report_id}/evidence",
+        "DELETE /api/v1/reports/{report_id}/evidence/{evidence_id}",
+        "POST /api/v1/reports/{report_id}/steps/{step}",
+        "GET /api/v1/reports/{report_id}/transitions",
     } <= labels
+
+
+# The coordinator may not write a unit's report, so most of the calls above that write one
+# stop at 403. Here the unit's own liaison fuzzes the report endpoints, every call aimed
+# at one of its real reports: the save, evidence and step paths run with generated bodies.
+reporter_schema = schema.include(path_regex=r"/reports/\{report_id\}")
+
+
+@pytest.fixture
+def reporter(plan, personas, calendar, settings, tmp_path) -> tuple[dict[str, str], int]:
+    from qcity.reporting.models import ProgressReport
+
+    # Generated uploads include valid images: they are stored, in the test's own directory.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "attachments")},
+        },
+    }
+    cycle = open_cycle(plan, "quarterly", 2026, 1, by=personas["coordinator"]).cycle
+    nongye = personas["nongye"]
+    report = ProgressReport.objects.filter(cycle=cycle, org_unit=nongye.unit).order_by("pk")[0]
+    token = issue_api_token(nongye, name="fuzz", by=personas["secadmin"])
+    return {"Authorization": f"Bearer {token}"}, report.pk
+
+
+@pytest.mark.django_db
+@reporter_schema.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+def test_a_liaison_fuzzing_its_own_report_gets_only_documented_answers(case, reporter):
+    headers, report_id = reporter
+    case.path_parameters = {**(case.path_parameters or {}), "report_id": report_id}
+    case.call_and_validate(headers=headers, checks=CHECKS)

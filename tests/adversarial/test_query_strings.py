@@ -15,6 +15,7 @@ from qcity.core.services import issue_api_token
 from qcity.metrics.models import Indicator
 from qcity.metrics.services import load_default_indicators
 from qcity.plans.models import Measure, Plan, Target
+from qcity.reporting.services import open_cycle
 from tests.adversarial.corpus import SHORT, VALUES, query_strings
 
 pytestmark = pytest.mark.django_db
@@ -61,21 +62,29 @@ API = [
     "/api/v1/plans/{plan}/target-status",
     "/api/v1/plans/{plan}/targets/status",
     "/api/v1/targets/{target}/status",
+    "/api/v1/cycles",
+    "/api/v1/cycles/{cycle}",
+    "/api/v1/cycles/{cycle}/rates",
+    "/api/v1/reports",
+    "/api/v1/reports/{report}",
     "/api/v1/openapi.json",
 ]
 
 
 @pytest.fixture
-def world(plan, personas):
+def world(plan, personas, calendar):
     for name in ("sysadmin", "secadmin", "auditadmin"):
         User.objects.filter(username=name).update(is_staff=True)
     load_default_indicators()
+    cycle = open_cycle(plan, "quarterly", 2026, 1, by=personas["coordinator"]).cycle
     ids = {
         "plan": plan.pk,
         "measure": Measure.objects.filter(plan=plan).order_by("seq").first().pk,
         "unit": OrgUnit.objects.get(name="市农业农村局").pk,
         "indicator": Indicator.objects.get(code="agri_monitoring_pass_rate").pk,
         "target": Target.objects.filter(plan=plan).order_by("seq").first().pk,
+        "cycle": cycle.pk,
+        "report": cycle.reports.order_by("pk").first().pk,
     }
     return ids, {name: User.objects.get(username=name) for name in personas}
 
