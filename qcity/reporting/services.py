@@ -316,10 +316,16 @@ def _clean_figures(figures: Any) -> list[dict[str, str]]:
             value = Decimal(raw)
         except (InvalidOperation, ValueError):
             raise ReportingRefused(
-                "invalid_figures", f"关键数据“{name}”的数值“{raw}”不是数字"
+                "invalid_figures", f"关键数据“{name}”的数值“{raw[:20]}”不是数字"
             ) from None
+        # Bounded both ways: 1e-999999999 is a finite Decimal whose plain form has a
+        # billion digits. Fourteen digits before the point and six after are plenty.
         if not value.is_finite() or abs(value) >= Decimal("1e14"):
             raise ReportingRefused("invalid_figures", f"关键数据“{name}”的数值超出范围")
+        if value.as_tuple().exponent < -6 and value != value.quantize(Decimal("1e-6")):
+            raise ReportingRefused(
+                "invalid_figures", f"关键数据“{name}”的数值小数位过多（最多 6 位）"
+            )
         if len(unit) > 20:
             raise ReportingRefused("invalid_figures", f"关键数据“{name}”的单位过长（不超过 20 字）")
         cleaned.append({"name": name, "value": format(value.normalize(), "f"), "unit": unit})

@@ -319,6 +319,9 @@ def test_another_unit_cannot_write_or_attach_to_a_report(personas, q1):
         ([{"name": "抽检批次", "value": "一千二百"}], "不是数字"),
         ([{"name": "", "value": "3"}], "名称"),
         ([{"name": "x", "value": "1e20"}], "超出范围"),
+        # A finite Decimal whose plain form would have a billion digits.
+        ([{"name": "x", "value": "1e-999999999"}], "小数位过多"),
+        ([{"name": "x", "value": "0.0000001"}], "小数位过多"),
         ([{"name": "x", "value": "1"}] * 21, "最多"),
     ],
 )
