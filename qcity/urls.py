@@ -32,6 +32,7 @@ urlpatterns = [
     path("notices/read/", core_views.notice_mark_read, name="notice_mark_read"),
     path("plans/", include("qcity.plans.urls")),
     path("indicators/", include("qcity.metrics.urls")),
+    path("dashboard/", include("qcity.dashboard.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
