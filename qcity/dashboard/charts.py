@@ -7,7 +7,6 @@ The page shows the same numbers as tables (the charts' text alternative), from t
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from qcity.dashboard.selectors import PROGRESS_KEYS, Dashboard
@@ -38,7 +37,6 @@ def chart_data(d: Dashboard) -> dict:
             "path": pgettext("dashboard", "目标路径"),
             "target": pgettext("dashboard", "目标值"),
             "value": pgettext("dashboard", "实际值"),
-            "share": _("%"),
         },
         "chapters": {
             "names": [f"{p.chapter.numbering} {p.chapter.heading}" for p in d.chapters],

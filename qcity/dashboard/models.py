@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qcity.core.models import OrgUnit
 
@@ -22,13 +22,19 @@ class UnitCycleCount(models.Model):
         "reporting.ReportingCycle",
         on_delete=models.CASCADE,
         related_name="+",
-        verbose_name=_("报送周期"),
+        verbose_name=pgettext_lazy("dashboard", "报送周期"),
     )
     org_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.CASCADE, related_name="+", verbose_name=_("单位")
+        OrgUnit,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=pgettext_lazy("dashboard", "单位"),
     )
     chapter = models.ForeignKey(
-        "plans.Chapter", on_delete=models.CASCADE, related_name="+", verbose_name=_("章节")
+        "plans.Chapter",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=pgettext_lazy("dashboard", "章节"),
     )
     # The county bureau that pre-approves this unit's reports (reports' county_review_unit):
     # it sees these rows as it sees those reports.
@@ -38,23 +44,23 @@ class UnitCycleCount(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("县区预审单位"),
+        verbose_name=pgettext_lazy("dashboard", "县区预审单位"),
     )
     # Copied from the cycle so that the dashboard's range queries need no join.
-    period_end = models.DateField(_("周期截止"))
-    expected = models.PositiveIntegerField(_("应报"), default=0)
-    received = models.PositiveIntegerField(_("已报"), default=0)
-    on_time = models.PositiveIntegerField(_("按时报送"), default=0)
-    approved = models.PositiveIntegerField(_("已审核"), default=0)
-    on_track = models.PositiveIntegerField(_("按计划推进"), default=0)
-    at_risk = models.PositiveIntegerField(_("存在风险"), default=0)
-    blocked = models.PositiveIntegerField(_("受阻"), default=0)
-    done = models.PositiveIntegerField(_("已完成"), default=0)
-    refreshed_at = models.DateTimeField(_("计算时间"))
+    period_end = models.DateField(pgettext_lazy("dashboard", "周期截止"))
+    expected = models.PositiveIntegerField(pgettext_lazy("dashboard", "应报"), default=0)
+    received = models.PositiveIntegerField(pgettext_lazy("dashboard", "已报"), default=0)
+    on_time = models.PositiveIntegerField(pgettext_lazy("dashboard", "按时报送"), default=0)
+    approved = models.PositiveIntegerField(pgettext_lazy("dashboard", "已审核"), default=0)
+    on_track = models.PositiveIntegerField(pgettext_lazy("dashboard", "按计划推进"), default=0)
+    at_risk = models.PositiveIntegerField(pgettext_lazy("dashboard", "存在风险"), default=0)
+    blocked = models.PositiveIntegerField(pgettext_lazy("dashboard", "受阻"), default=0)
+    done = models.PositiveIntegerField(pgettext_lazy("dashboard", "已完成"), default=0)
+    refreshed_at = models.DateTimeField(pgettext_lazy("dashboard", "计算时间"))
 
     class Meta:
-        verbose_name = _("报送统计")
-        verbose_name_plural = _("报送统计")
+        verbose_name = pgettext_lazy("dashboard", "报送统计")
+        verbose_name_plural = pgettext_lazy("dashboard", "报送统计")
         # Not unique: a cycle's rows are only ever replaced all together (services).
         indexes = [
             models.Index(fields=["cycle", "org_unit"], name="unitcyclecount_cycle_unit"),
@@ -90,16 +96,20 @@ class CycleCountState(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="+",
-        verbose_name=_("报送周期"),
+        verbose_name=pgettext_lazy("dashboard", "报送周期"),
     )
-    refreshed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(
+        pgettext_lazy("dashboard", "计算时间"), null=True, blank=True
+    )
     # The reports as they were when counted: how many, and the latest change among them.
-    report_count = models.PositiveIntegerField(_("报告数"), default=0)
-    reports_changed_at = models.DateTimeField(_("报告最近变更"), null=True, blank=True)
+    report_count = models.PositiveIntegerField(pgettext_lazy("dashboard", "报告数"), default=0)
+    reports_changed_at = models.DateTimeField(
+        pgettext_lazy("dashboard", "报告最近变更"), null=True, blank=True
+    )
 
     class Meta:
-        verbose_name = _("报送统计状态")
-        verbose_name_plural = _("报送统计状态")
+        verbose_name = pgettext_lazy("dashboard", "报送统计状态")
+        verbose_name_plural = pgettext_lazy("dashboard", "报送统计状态")
 
     def __str__(self) -> str:
         return f"{self.cycle_id}: {self.refreshed_at}"
