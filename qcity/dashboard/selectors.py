@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Min, Q, QuerySet, Sum
@@ -19,7 +20,7 @@ from django.utils import timezone
 from qcity.core import workdays
 from qcity.core.models import Attachment, OrgUnit, User
 from qcity.core.scope import effective_scope, get_scoped_or_404, scoped
-from qcity.dashboard.models import UnitCycleCount
+from qcity.dashboard.models import ChapterCycleCount, UnitCycleCount
 from qcity.metrics.models import IndicatorValue
 from qcity.plans import selectors as plan_selectors
 from qcity.plans.models import Chapter, Measure, Plan
@@ -30,7 +31,6 @@ from qcity.reporting.selectors import late_q
 # The heat map shows the latest cycles; older years stay in the trend line.
 HEAT_CYCLES = 12
 PROGRESS_KEYS = ("on_track", "at_risk", "blocked", "done")
-_SUMS = ("expected", "received", "on_time", "approved", *PROGRESS_KEYS)
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -90,6 +90,11 @@ class OverdueUnit:
     workdays_late: int | None
 
 
+class _Point(NamedTuple):
+    period_end: dt.date
+    value: Decimal
+
+
 @dataclass
 class TargetTrend:
     target: object
@@ -127,8 +132,12 @@ def visible_cycles(user: User, plan: Plan) -> QuerySet[ReportingCycle]:
     return scoped(user, ReportingCycle.objects.filter(plan=plan)).order_by("period_end", "pk")
 
 
-def visible_counts(user: User, plan: Plan) -> QuerySet[UnitCycleCount]:
-    return scoped(user, UnitCycleCount.objects.filter(cycle__plan=plan))
+def visible_unit_counts(user: User, plan: Plan) -> QuerySet[UnitCycleCount]:
+    return scoped(user, UnitCycleCount.objects.filter(plan=plan))
+
+
+def visible_chapter_counts(user: User, plan: Plan) -> QuerySet[ChapterCycleCount]:
+    return scoped(user, ChapterCycleCount.objects.filter(plan=plan))
 
 
 def open_cycle_ids(plan: Plan) -> list[int]:
@@ -146,14 +155,14 @@ def choose_plan(user: User, plan_id: object = None) -> tuple[Plan | None, list[P
     return (plans[0] if plans else None), plans
 
 
-def _sums() -> dict:
-    return {key: Sum(key) for key in _SUMS}
-
-
-def chapter_progress(counts: QuerySet[UnitCycleCount], plan: Plan, cycle) -> list[ChapterProgress]:
+def chapter_progress(
+    counts: QuerySet[ChapterCycleCount], plan: Plan, cycle
+) -> list[ChapterProgress]:
     sums = {
         row["chapter_id"]: row
-        for row in counts.filter(cycle_id=cycle.pk).values("chapter_id").annotate(**_sums())
+        for row in counts.filter(cycle_id=cycle.pk)
+        .values("chapter_id")
+        .annotate(**{key: Sum(key) for key in ("expected", "received", *PROGRESS_KEYS)})
     }
     result = []
     for chapter in plan.chapters.order_by("number"):
@@ -253,28 +262,34 @@ def target_trends(user: User, plan: Plan) -> list[TargetTrend]:
     ]
     if not targets:
         return []
-    wanted = Q(pk__in=[])
+    owners = Q(pk__in=[])
     for t in targets:
-        wanted |= Q(indicator_id=t.indicator_id, org_unit_id=t.indicator.owner_unit_id)
-    points: dict[int, list[tuple[dt.date, Decimal]]] = {}
-    # The figures themselves only as far as the user may see them (a liaison sees the
-    # derived status of every target, as on the plan's targets page, not other units' values).
-    for indicator_id, end, value in (
-        scoped(user, IndicatorValue.objects.filter(wanted))
-        .order_by("period_end")
-        .values_list("indicator_id", "period_end", "value")
+        owners |= Q(indicator_id=t.indicator_id, org_unit_id=t.indicator.owner_unit_id)
+    series = IndicatorValue.objects.filter(owners)
+    # The status is derived from the owner's whole series, as on the plan's targets page
+    # (every plan reader sees every target's status) ...
+    owned_series: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for indicator_id, end, value in series.order_by("period_end", "pk").values_list(
+        "indicator_id", "period_end", "value"
     ):
-        points.setdefault(indicator_id, []).append((end, value))
+        owned_series.setdefault(indicator_id, []).append((end, value))
+    # ... the figures themselves only as far as the user may see them. An owner's
+    # series is seen whole or not at all (IndicatorValue.scope_q: its unit is the owner),
+    # so asking the scope which series it lets through is enough.
+    visible = set(scoped(user, series).order_by().values_list("indicator_id", flat=True).distinct())
     result = []
     for t in targets:
-        status, _baseline, _latest = status_of(t)
+        owned = owned_series.get(t.indicator_id, [])
+        # status_of reads the first (baseline) and the last (latest) value of the series.
+        ends = [_Point(*owned[0]), _Point(*owned[-1])] if owned else []
+        status, _baseline, _latest = status_of(t, ends)
         result.append(
             TargetTrend(
                 target=t,
                 status=str(status) if status else None,
                 status_label=status.label if status else "",
                 owner=t.indicator.owner_unit,
-                points=points.get(t.indicator_id, []),
+                points=owned if t.indicator_id in visible else [],
                 deadline=dt.date(t.year, 12, 31) if t.year else None,
             )
         )
@@ -290,7 +305,7 @@ def dashboard(user: User, plan: Plan | None, plans: list[Plan]) -> Dashboard:
     empty.targets = target_trends(user, plan)
     if not cycles:
         return empty
-    counts = visible_counts(user, plan)
+    counts = visible_unit_counts(user, plan)
     latest = cycles[-1]
     heat_cycles = cycles[-HEAT_CYCLES:]
     trend = cycle_rates(counts, cycles)
@@ -300,7 +315,7 @@ def dashboard(user: User, plan: Plan | None, plans: list[Plan]) -> Dashboard:
         plans=plans,
         cycles=cycles,
         latest=latest,
-        chapters=chapter_progress(counts, plan, latest),
+        chapters=chapter_progress(visible_chapter_counts(user, plan), plan, latest),
         trend=trend,
         heat_cycles=heat_cycles,
         heat=heat_map(counts, heat_cycles),

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from qcity.dashboard.models import CycleCountState, UnitCycleCount
+from qcity.dashboard.models import ChapterCycleCount, CycleCountState, UnitCycleCount
 from qcity.reporting.models import ProgressReport, ReportingCycle
 from qcity.reporting.selectors import RECEIVED
 
@@ -41,7 +41,10 @@ def _fingerprint(cycle_ids: Iterable[int]) -> dict[int, tuple[int, object]]:
     return {row["cycle_id"]: (row["n"], row["changed"]) for row in rows}
 
 
-def _count_rows(cycle: ReportingCycle, now, **only: object) -> list[UnitCycleCount]:
+def _count_rows(
+    cycle: ReportingCycle, now, **only: object
+) -> tuple[list[UnitCycleCount], list[ChapterCycleCount]]:
+    """One GROUP BY at the chapter grain; the unit rows are its sums."""
     # Received and on time as reporting.selectors.unit_rates counts them.
     received = RECEIVED
     groups = (
@@ -60,25 +63,39 @@ def _count_rows(cycle: ReportingCycle, now, **only: object) -> list[UnitCycleCou
         )
         .order_by()
     )
-    return [
-        UnitCycleCount(
-            cycle_id=cycle.pk,
-            org_unit_id=g["org_unit_id"],
-            chapter_id=g["measure__chapter_id"],
-            review_unit_id=g["county_review_unit_id"],
-            period_end=cycle.period_end,
-            expected=g["expected"],
-            received=g["received"],
-            on_time=g["on_time"],
-            approved=g["approved"],
-            on_track=g["on_track"],
-            at_risk=g["at_risk"],
-            blocked=g["blocked"],
-            done=g["done"],
-            refreshed_at=now,
+    common = {"cycle_id": cycle.pk, "plan_id": cycle.plan_id, "refreshed_at": now}
+    chapters, units = [], {}
+    for g in groups:
+        whose = {"org_unit_id": g["org_unit_id"], "review_unit_id": g["county_review_unit_id"]}
+        chapters.append(
+            ChapterCycleCount(
+                **common,
+                **whose,
+                chapter_id=g["measure__chapter_id"],
+                expected=g["expected"],
+                received=g["received"],
+                on_track=g["on_track"],
+                at_risk=g["at_risk"],
+                blocked=g["blocked"],
+                done=g["done"],
+            )
         )
-        for g in groups
-    ]
+        key = (g["org_unit_id"], g["county_review_unit_id"])
+        unit = units.setdefault(key, UnitCycleCount(**common, **whose))
+        unit.expected += g["expected"]
+        unit.received += g["received"]
+        unit.on_time += g["on_time"]
+        unit.approved += g["approved"]
+    return list(units.values()), chapters
+
+
+def _replace(cycle_id: int, rows: tuple[list, list], **only: object) -> int:
+    units, chapters = rows
+    UnitCycleCount.objects.filter(cycle_id=cycle_id, **only).delete()
+    ChapterCycleCount.objects.filter(cycle_id=cycle_id, **only).delete()
+    UnitCycleCount.objects.bulk_create(units, batch_size=1000)
+    ChapterCycleCount.objects.bulk_create(chapters, batch_size=1000)
+    return len(units)
 
 
 def _locked_state(cycle_id: int) -> CycleCountState:
@@ -95,12 +112,9 @@ def refresh_unit(report: ProgressReport, *, created: bool = False) -> int:
         if state.refreshed_at is None:
             # Never counted: count the whole cycle instead.
             return refresh_cycle(report.cycle_id)
-        cycle = ReportingCycle.objects.only("pk", "period_end").get(pk=report.cycle_id)
-        rows = _count_rows(cycle, timezone.now(), org_unit_id=report.org_unit_id)
-        UnitCycleCount.objects.filter(
-            cycle_id=report.cycle_id, org_unit_id=report.org_unit_id
-        ).delete()
-        UnitCycleCount.objects.bulk_create(rows)
+        cycle = ReportingCycle.objects.only("pk", "plan_id").get(pk=report.cycle_id)
+        only = {"org_unit_id": report.org_unit_id}
+        n = _replace(cycle.pk, _count_rows(cycle, timezone.now(), **only), **only)
         # The fingerprint follows the one change it has seen; a change made without a
         # save signal still shows as a difference (stale_cycles).
         if created:
@@ -108,24 +122,22 @@ def refresh_unit(report: ProgressReport, *, created: bool = False) -> int:
         if state.reports_changed_at is None or report.updated_at > state.reports_changed_at:
             state.reports_changed_at = report.updated_at
         state.save()
-        return len(rows)
+        return n
 
 
 def refresh_cycle(cycle_id: int) -> int:
-    """Rebuild one cycle's rows from its reports; returns how many rows it has now."""
+    """Rebuild one cycle's rows from its reports; returns how many units it counts."""
     with transaction.atomic():
-        cycle = ReportingCycle.objects.only("pk", "period_end").get(pk=cycle_id)
+        cycle = ReportingCycle.objects.only("pk", "plan_id").get(pk=cycle_id)
         state = _locked_state(cycle_id)
         now = timezone.now()
-        rows = _count_rows(cycle, now)
-        UnitCycleCount.objects.filter(cycle_id=cycle_id).delete()
-        UnitCycleCount.objects.bulk_create(rows, batch_size=1000)
+        n = _replace(cycle_id, _count_rows(cycle, now))
         count, changed = _fingerprint([cycle_id]).get(cycle_id, (0, None))
         state.refreshed_at = now
         state.report_count = count
         state.reports_changed_at = changed
         state.save()
-        return len(rows)
+        return n
 
 
 def stale_cycles(cycle_ids: Iterable[int]) -> list[int]:

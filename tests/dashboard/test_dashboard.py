@@ -14,7 +14,7 @@ from django.utils import timezone
 from qcity.core import jobs
 from qcity.core.workflow import take
 from qcity.dashboard import services as dashboard_services
-from qcity.dashboard.models import CycleCountState, UnitCycleCount
+from qcity.dashboard.models import ChapterCycleCount, CycleCountState, UnitCycleCount
 from qcity.metrics import services as metric_services
 from qcity.metrics.models import Indicator
 from qcity.plans import target_links
@@ -44,11 +44,16 @@ def first_report(user, cycle) -> ProgressReport:
 
 
 def counted(cycle, unit) -> dict[str, int]:
-    rows = UnitCycleCount.objects.filter(cycle=cycle, org_unit=unit)
-    return {
-        key: sum(getattr(r, key) for r in rows)
-        for key in ("expected", "received", "on_time", "on_track", "at_risk")
+    units = UnitCycleCount.objects.filter(cycle=cycle, org_unit=unit)
+    chapters = ChapterCycleCount.objects.filter(cycle=cycle, org_unit=unit)
+    result = {
+        key: sum(getattr(r, key) for r in units) for key in ("expected", "received", "on_time")
     }
+    result |= {key: sum(getattr(r, key) for r in chapters) for key in ("on_track", "at_risk")}
+    # The chapter rows add up to the unit's rows.
+    assert sum(r.expected for r in chapters) == result["expected"]
+    assert sum(r.received for r in chapters) == result["received"]
+    return result
 
 
 def page(client, user, url="/dashboard/") -> str:
