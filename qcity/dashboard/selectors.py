@@ -241,12 +241,17 @@ def overdue_units(user: User, plan: Plan, today: dt.date | None = None) -> list[
         .order_by("since", "org_unit__name")
     )
     calendar = workdays.snapshot()
+    # Units of one cycle share its due date: count the working days once per date.
+    late_by_date: dict[dt.date, int | None] = {}
     result = []
     for row in rows:
-        try:
-            late = calendar.between(row["since"], today, allow_provisional=True)
-        except workdays.CalendarUnknown:
-            late = None
+        since = row["since"]
+        if since not in late_by_date:
+            try:
+                late_by_date[since] = calendar.between(since, today, allow_provisional=True)
+            except workdays.CalendarUnknown:
+                late_by_date[since] = None
+        late = late_by_date[since]
         result.append(
             OverdueUnit(row["org_unit_id"], row["org_unit__name"], row["n"], row["since"], late)
         )

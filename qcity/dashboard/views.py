@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from qcity.core.models import Role
 from qcity.core.scope import effective_scope
 from qcity.dashboard import selectors, services
-from qcity.dashboard.charts import chart_data, progress_labels
+from qcity.dashboard.charts import chart_data, progress_labels, text_tables
 
 
 @require_safe
@@ -29,6 +29,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "d": data,
             "charts": chart_data(data),
+            "tables": text_tables(data),
             "progress_labels": progress_labels(),
             "scope": effective_scope(user),
             "is_coordinator": user.role == Role.COORDINATOR,
