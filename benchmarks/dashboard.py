@@ -242,15 +242,20 @@ def _bare(precomputed: bool, plan_id: int, unit_id: int | None) -> None:
         cursor.fetchall()
         recent = cycles[-12:]
         marks = ", ".join(["%s"] * len(recent))
+        # The heat map and the chapters with the names they are shown by, as ours.
         cursor.execute(
-            f"SELECT t.cycle_id, t.org_unit_id, {sums} FROM {units} "
-            f"WHERE t.cycle_id IN ({marks}) {unit} GROUP BY t.cycle_id, t.org_unit_id",
+            f"SELECT t.cycle_id, t.org_unit_id, u.name, u.path, {sums} FROM {units} "
+            "JOIN core_orgunit u ON u.id = t.org_unit_id "
+            f"WHERE t.cycle_id IN ({marks}) {unit} "
+            "GROUP BY t.cycle_id, t.org_unit_id, u.name, u.path ORDER BY u.path",
             [*recent, *extra],
         )
         cursor.fetchall()
         cursor.execute(
-            f"SELECT {chapter_col}, {chapter_sums} FROM {chapters} "
-            f"WHERE t.cycle_id = %s {unit} GROUP BY {chapter_col}",
+            f"SELECT {chapter_col}, ch.number, ch.heading, ch.label, {chapter_sums} "
+            f"FROM {chapters} JOIN plans_chapter ch ON ch.id = {chapter_col} "
+            f"WHERE t.cycle_id = %s {unit} "
+            f"GROUP BY {chapter_col}, ch.number, ch.heading, ch.label ORDER BY ch.number",
             [cycles[-1], *extra],
         )
         cursor.fetchall()

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from qcity.core import jobs
-from qcity.core.workflow import take
+from qcity.core.workflow import Invalid, take
 from qcity.dashboard import services as dashboard_services
 from qcity.dashboard.models import ChapterCycleCount, CycleCountState, UnitCycleCount
 from qcity.metrics import services as metric_services
@@ -269,3 +269,39 @@ def test_a_malformed_or_foreign_cycle_in_the_drill_down_is_not_found(
         assert client.get(f"/dashboard/chapters/{chapter.pk}/?cycle={bad}").status_code == 404
     assert client.get("/dashboard/?plan=abc").status_code == 404
     assert client.get("/dashboard/chapters/999999/").status_code == 404
+
+
+def test_a_refused_step_leaves_the_counts_as_they_were(plan, personas, calendar):
+    nongye = personas["nongye"]
+    cycle = reporting.open_cycle(plan, "quarterly", 2026, 1, by=personas["coordinator"]).cycle
+    dashboard_services.refresh_cycle(cycle.pk)
+    before = counted(cycle, nongye.unit)
+    with pytest.raises(Invalid):  # nothing written yet: 请先填写推进情况和进展情况再报送
+        take(REPORT, "submit", first_report(nongye, cycle).pk, by=nongye)
+    assert counted(cycle, nongye.unit) == before
+
+
+def test_every_targets_status_on_the_dashboard_is_the_targets_pages_status(
+    client, plan, personas, calendar
+):
+    coordinator = personas["coordinator"]
+    metric_services.load_default_indicators()
+    indicators = list(Indicator.objects.all())
+    for target in Target.objects.filter(plan=plan, value__isnull=False):
+        proposal = target_links.propose(target, indicators)
+        if proposal:
+            target_links.link_indicator(target.pk, proposal.indicator.pk, by=coordinator)
+    # Figures that put the targets in different states (a baseline, then a latest value).
+    for n, indicator in enumerate(indicators):
+        for period, value in (("2021", 10 + n), ("2024", 40 + 20 * (n % 4))):
+            metric_services.enter_value(
+                indicator.pk, period=period, value=str(value), unit=indicator.unit, by=coordinator
+            )
+    from qcity.dashboard import selectors
+
+    trends = selectors.target_trends(coordinator, plan)
+    assert len(trends) >= 4
+    for trend in trends:
+        expected = target_links.status_of(Target.objects.get(pk=trend.target.pk))[0]
+        assert trend.status == str(expected), trend.target.indicator_name
+    assert len({t.status for t in trends}) >= 2
