@@ -47,11 +47,9 @@ def _month_end(year: int, month: int) -> dt.date:
 
 def build(years: int, unit_count: int) -> dict:
     """Bulk-create the synthetic history; returns what the cases need."""
-    from django.db import connection
     from django.utils import timezone
 
     from qcity.core.models import OrgUnit, User
-    from qcity.dashboard import services
     from qcity.metrics.models import Indicator, IndicatorValue, PeriodType
     from qcity.plans import target_links
     from qcity.plans.models import Plan, Target
@@ -75,6 +73,9 @@ def build(years: int, unit_count: int) -> dict:
     last_year = today.year - 1
     first_year = last_year - years + 1
 
+    if ReportingCycle.objects.filter(plan=plan).exists():
+        # A kept PostgreSQL database from an earlier run: measure what is there.
+        return _facts(plan, coordinator, liaison, units, measures)
     cycles = []
     for year in range(first_year, last_year + 1):
         for month in range(1, 13):
@@ -163,12 +164,21 @@ def build(years: int, unit_count: int) -> dict:
                     )
                 )
     IndicatorValue.objects.bulk_create(values, batch_size=5000)
-    linked = 0
     for target in Target.objects.filter(plan=plan, withdrawn=False, value__isnull=False):
         proposal = target_links.propose(target, indicators)
         if proposal:
             Target.objects.filter(pk=target.pk).update(indicator=proposal.indicator)
-            linked += 1
+
+    return _facts(plan, coordinator, liaison, units, measures)
+
+
+def _facts(plan, coordinator, liaison, units, measures) -> dict:
+    from django.db import connection
+
+    from qcity.dashboard import services
+    from qcity.metrics.models import IndicatorValue
+    from qcity.plans.models import Target
+    from qcity.reporting.models import ProgressReport, ReportingCycle
 
     started = dt.datetime.now()
     services.refresh_all(plan.pk)
@@ -180,12 +190,12 @@ def build(years: int, unit_count: int) -> dict:
         "plan": plan,
         "coordinator": coordinator,
         "liaison": liaison,
-        "cycles": len(cycles),
+        "cycles": ReportingCycle.objects.filter(plan=plan).count(),
         "reports": ProgressReport.objects.filter(cycle__plan=plan).count(),
-        "values": len(values),
+        "values": IndicatorValue.objects.count(),
         "units": len(units),
         "measures": len(measures),
-        "linked_targets": linked,
+        "linked_targets": Target.objects.filter(plan=plan, indicator__isnull=False).count(),
         "refresh_all_s": refresh_all_s,
     }
 

@@ -165,7 +165,7 @@ def chapter_progress(
         .annotate(**{key: Sum(key) for key in ("expected", "received", *PROGRESS_KEYS)})
     }
     result = []
-    for chapter in plan.chapters.order_by("number"):
+    for chapter in plan.chapters.only("pk", "number", "heading", "label").order_by("number"):
         row = sums.get(chapter.pk)
         if row is None:
             continue
@@ -205,7 +205,7 @@ def heat_map(counts: QuerySet[UnitCycleCount], cycles: list[ReportingCycle]) -> 
     cells: dict[int, dict[int, dict]] = {}
     for row in rows:
         cells.setdefault(row["org_unit_id"], {})[row["cycle_id"]] = row
-    units = OrgUnit.objects.filter(pk__in=list(cells)).order_by("path")
+    units = OrgUnit.objects.filter(pk__in=list(cells)).only("pk", "name", "path").order_by("path")
     result = []
     for unit in units:
         mine = cells[unit.pk]
