@@ -16,6 +16,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
+from qcity.assessment.services import AssessmentRefused
 from qcity.core import ratelimit
 from qcity.core.edge import API_ERRORS
 from qcity.core.models import User
@@ -195,6 +196,12 @@ def link_refused(request: HttpRequest, exc: LinkRefused):
     return _error(request, exc.status, exc.code, exc.message)
 
 
+@api.exception_handler(AssessmentRefused)
+def assessment_refused(request: HttpRequest, exc: AssessmentRefused):
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+from qcity.assessment.api import router as assessment_router  # noqa: E402
 from qcity.core.api import router as core_router  # noqa: E402
 from qcity.metrics.api import router as metrics_router  # noqa: E402
 from qcity.plans.api import router as plans_router  # noqa: E402
@@ -204,5 +211,6 @@ api.add_router("/", core_router)
 api.add_router("/", plans_router)
 api.add_router("/", metrics_router)
 api.add_router("/", target_router)
+api.add_router("/", assessment_router)
 
 __all__ = ["api"]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "qcity.metrics",
     "qcity.reporting",
     "qcity.dashboard",
+    "qcity.assessment",
 ]
 
 MIDDLEWARE = [

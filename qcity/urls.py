@@ -33,6 +33,7 @@ urlpatterns = [
     path("plans/", include("qcity.plans.urls")),
     path("indicators/", include("qcity.metrics.urls")),
     path("dashboard/", include("qcity.dashboard.urls")),
+    path("assessment/", include("qcity.assessment.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

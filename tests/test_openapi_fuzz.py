@@ -123,5 +123,8 @@ def test_the_fuzzed_document_lists_every_read_endpoint():
         "GET /api/v1/indicators/{indicator_id}/values",
         "POST /api/v1/indicators/{indicator_id}/values",
         "GET /api/v1/plans/{plan_id}/target-status",
+        "GET /api/v1/plans/{plan_id}/targets/status",
+        "POST /api/v1/indicators/{indicator_id}/values/with-evidence",
+        "GET /api/v1/indicators/{indicator_id}/values/{value_id}/revisions",
         "GET /api/v1/targets/{target_id}/status",
     } <= labels

@@ -68,6 +68,14 @@ ACTION_LABELS: dict[str, Any] = {
     "reporting.report.returned": _("退回进展报告"),
     "reporting.report.approved": _("审核通过进展报告"),
     "reporting.report.locked": _("锁定进展报告"),
+    "assessment.scheme.created": _("新建年度考核方案"),
+    "assessment.criteria.set": _("修改年度考核指标"),
+    "assessment.scheme.computed": _("计算年度考核得分"),
+    "assessment.scheme.revised": _("修订年度考核方案"),
+    "assessment.scheme.published": _("发布年度考核结果"),
+    "assessment.scheme.reopened": _("重新开启年度考核"),
+    "assessment.qualitative.scored": _("录入综合评价评分"),
+    "assessment.adjustment.added": _("年度考核加减分"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -83,6 +91,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "plan.breakdown": _("任务分解表"),
     "plan.matrix": _("责任矩阵"),
     "plan.my_measures": _("我的任务"),
+    "assessment.ranking": _("年度考核排名"),
 }
 
 DETAIL_LABELS: dict[str, Any] = {

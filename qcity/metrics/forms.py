@@ -7,6 +7,23 @@ from qcity.core.models import OrgUnit, User
 from qcity.core.scope import scoped
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe); core.files checks each."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [] if data in (None, "") else [super().clean(data, initial)]
+
+
 class ValueForm(forms.Form):
     # Text fields: the service gives the specific message (格式, 单位, 范围) in one place
     # for the page and the API alike.
@@ -26,6 +43,7 @@ class ValueForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    evidence = MultipleFileField(label=_("佐证材料"), required=False)
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -125,8 +125,8 @@ class IndicatorValue(models.Model):
         verbose_name=_("填报人"),
     )
     entered_at = models.DateTimeField(_("填报时间"))
-    # Free text until evidence files exist (core attachments, issue 7); the attachment
-    # will hang off the revision, which is what the evidence supports.
+    # A note beside the evidence files; the files hang off the revision an entry wrote
+    # (core.files), since each revision keeps the evidence it was entered with.
     evidence_note = models.TextField(_("佐证说明"), max_length=2000, blank=True)
 
     class Meta:
@@ -198,6 +198,17 @@ class IndicatorValueRevision(models.Model):
             return ""
         return format(Decimal(self.previous_value).normalize(), "f")
 
+    # A revision (and the evidence files hung on it, served by core.files through this
+    # rule) is visible exactly where its value is: the same two conditions, through the
+    # value's foreign keys (one row each, so no repeated rows). Inspectors and
+    # enterprises (仅本人) see neither: like IndicatorValue, no scope_self_q.
     @classmethod
     def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(indicator_value__in=IndicatorValue.objects.filter(IndicatorValue.scope_q(units)))
+        return Q(indicator_value__org_unit__in=units) | Q(
+            indicator_value__indicator__owner_unit__in=units
+        )
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        # History is never edited; this only mirrors the value's rule for may_change().
+        return Q(indicator_value__indicator__owner_unit__in=units)

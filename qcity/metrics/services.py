@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
 
-from qcity.core import audit
-from qcity.core.models import OrgUnit, User
+from qcity.core import audit, files
+from qcity.core.models import Attachment, OrgUnit, User
 from qcity.core.scope import get_for_write, get_scoped_or_404, may_change
 from qcity.metrics import calculators
 from qcity.metrics.models import (
@@ -24,8 +26,12 @@ from qcity.metrics.models import (
 )
 from qcity.metrics.periods import PeriodError, current_period, period_end
 
+logger = logging.getLogger(__name__)
+
 # Decimal(18, 4): 14 digits before the point.
 VALUE_LIMIT = Decimal("1e14")
+# Evidence files per entry: enough for a report and its annexes, not a dump.
+MAX_EVIDENCE_FILES = 10
 
 
 class ValueRejected(Exception):
@@ -91,10 +97,13 @@ def _store(
     source: str,
     by: User | None,
     evidence_note: str,
-) -> tuple[IndicatorValue, bool]:
+    evidence_count: int = 0,
+) -> tuple[IndicatorValue, IndicatorValueRevision | None]:
     """Insert or update one value under a row lock; a revision + an event per change.
 
-    Returns ``(row, changed)``; writing the same figure again changes nothing.
+    Returns ``(row, revision)``; writing the same figure again changes nothing
+    (``revision`` is None) unless it brings evidence files: they need a revision of
+    their own to hang on, so each revision keeps the evidence it was entered with.
     """
     end = _period_end(indicator, period)
     now = timezone.now()
@@ -104,15 +113,20 @@ def _store(
         .first()
     )
     previous = None if row is None else row.value
-    if row is not None and row.value == value and row.evidence_note == evidence_note:
-        return row, False
+    if (
+        row is not None
+        and row.value == value
+        and row.evidence_note == evidence_note
+        and not evidence_count
+    ):
+        return row, None
     if row is None:
         row = IndicatorValue(indicator=indicator, period=period, org_unit=org_unit)
     row.period_end = end
     row.value, row.source, row.entered_by, row.entered_at = value, source, by, now
     row.evidence_note = evidence_note
     row.save()
-    IndicatorValueRevision.objects.create(
+    revision = IndicatorValueRevision.objects.create(
         indicator_value=row,
         value=value,
         previous_value=previous,
@@ -121,21 +135,25 @@ def _store(
         entered_at=now,
         evidence_note=evidence_note,
     )
+    details = {
+        "indicator": indicator.code,
+        "period": period,
+        "org_unit": org_unit.name,
+        "old": None if previous is None else format(previous.normalize(), "f"),
+        "new": format(value.normalize(), "f"),
+    }
+    if evidence_count:
+        # Each file's own file.attached event (on the revision) carries its checksum.
+        details["evidence_files"] = evidence_count
     audit.record(
         "indicator_value.calculated"
         if source == ValueSource.CALCULATOR
         else "indicator_value.entered",
         by=by,
         obj=row,
-        details={
-            "indicator": indicator.code,
-            "period": period,
-            "org_unit": org_unit.name,
-            "old": None if previous is None else format(previous.normalize(), "f"),
-            "new": format(value.normalize(), "f"),
-        },
+        details=details,
     )
-    return row, True
+    return row, revision
 
 
 def enter_value(
@@ -147,44 +165,80 @@ def enter_value(
     by: User,
     org_unit_id: int | None = None,
     evidence_note: str = "",
+    evidence: Sequence = (),
 ) -> IndicatorValue:
     """Manual entry (or correction) of one value by the indicator's owner or the coordinator.
 
+    ``evidence`` are uploaded files (``UploadedFile`` or file objects with a name),
+    stored through ``core.files.attach`` on the revision this entry writes. All or
+    nothing: value, revision and files are stored together, or none of them; a file
+    already written when a later one is refused is deleted again (no orphan).
+
     :raises Http404: the indicator (or the org unit) is not visible to ``by``.
     :raises ValueRejected: no right, a calculated indicator, wrong unit, out of range,
-        malformed period or number. Nothing is stored then.
+        malformed period or number, too many files, or a file that ``core.files``
+        refuses (its code and message: ``file_type_not_allowed``, ``file_too_large``,
+        ``file_corrupted`` …). Nothing is stored then.
     """
     number = parse_value(value)
     if len(evidence_note) > 2000:
         raise ValueRejected("too_long", "佐证说明不能超过 2000 字")
-    with transaction.atomic():
-        indicator, allowed = get_for_write(by, Indicator.objects.all(), pk=indicator_id)
-        if not allowed:
-            raise ValueRejected(
-                "forbidden", f"只有责任单位（{indicator.owner_unit.name}）可以填报该指标", 403
-            )
-        if not indicator.is_enabled:
-            raise ValueRejected("indicator_disabled", f"指标“{indicator.name}”已停用，不能填报")
-        if indicator.calculator:
-            raise ValueRejected(
-                "calculated_indicator", f"指标“{indicator.name}”由系统自动计算，不能手工填报"
-            )
-        org_unit = (
-            indicator.owner_unit
-            if org_unit_id is None
-            else get_scoped_or_404(by, OrgUnit.objects.enabled(), pk=org_unit_id)
+    evidence = list(evidence)
+    if len(evidence) > MAX_EVIDENCE_FILES:
+        raise ValueRejected(
+            "too_many_files",
+            f"一次最多上传 {MAX_EVIDENCE_FILES} 个佐证材料，本次有 {len(evidence)} 个",
         )
-        check_value(indicator, number, unit)
-        row, _changed = _store(
-            indicator,
-            period,
-            org_unit,
-            number,
-            source=ValueSource.MANUAL,
-            by=by,
-            evidence_note=evidence_note.strip(),
-        )
-        return row
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            indicator, allowed = get_for_write(by, Indicator.objects.all(), pk=indicator_id)
+            if not allowed:
+                raise ValueRejected(
+                    "forbidden", f"只有责任单位（{indicator.owner_unit.name}）可以填报该指标", 403
+                )
+            if not indicator.is_enabled:
+                raise ValueRejected("indicator_disabled", f"指标“{indicator.name}”已停用，不能填报")
+            if indicator.calculator:
+                raise ValueRejected(
+                    "calculated_indicator",
+                    f"指标“{indicator.name}”由系统自动计算，不能手工填报",
+                )
+            org_unit = (
+                indicator.owner_unit
+                if org_unit_id is None
+                else get_scoped_or_404(by, OrgUnit.objects.enabled(), pk=org_unit_id)
+            )
+            check_value(indicator, number, unit)
+            row, revision = _store(
+                indicator,
+                period,
+                org_unit,
+                number,
+                source=ValueSource.MANUAL,
+                by=by,
+                evidence_note=evidence_note.strip(),
+                evidence_count=len(evidence),
+            )
+            for upload in evidence:
+                try:
+                    stored.append(files.attach(revision, upload, by=by))
+                except files.AttachmentRefused as exc:
+                    raise ValueRejected(exc.code, exc.message) from None
+    except BaseException:
+        # attach() removes the bytes of the file it failed on; the files of this entry
+        # it had already stored lose their rows with the rollback: remove their bytes.
+        for attachment in stored:
+            _delete_stored(attachment.storage_name)
+        raise
+    return row
+
+
+def _delete_stored(name: str) -> None:
+    try:
+        files.storage().delete(name)
+    except Exception:  # core.files' hourly sweep removes it later
+        logger.exception("could not delete evidence file %s; the orphan sweep will", name)
 
 
 @dataclass
@@ -237,7 +291,7 @@ def recompute_indicators(
         with transaction.atomic():
             # Serialises two runs on the same indicator (the first insert of a period).
             Indicator.objects.select_for_update().filter(pk=indicator.pk).first()
-            _row, changed = _store(
+            _row, revision = _store(
                 indicator,
                 key,
                 indicator.owner_unit,
@@ -246,7 +300,7 @@ def recompute_indicators(
                 by=None,
                 evidence_note=f"计算器 {indicator.calculator}",
             )
-        if changed:
+        if revision is not None:
             result.stored += 1
         else:
             result.unchanged += 1

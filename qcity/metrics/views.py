@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from qcity.core.files import allowed_kinds
 from qcity.metrics import selectors, services
 from qcity.metrics.forms import ValueForm
 from qcity.metrics.periods import current_period
@@ -35,7 +36,7 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     if request.method == "POST":
-        form = ValueForm(request.POST, user=request.user)
+        form = ValueForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -46,10 +47,11 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     unit=data["unit"],
                     evidence_note=data["evidence_note"],
                     org_unit_id=data["org_unit"].pk if data["org_unit"] else None,
+                    evidence=data["evidence"],
                     by=request.user,
                 )
             except services.ValueRejected as exc:
-                form.add_error("value" if exc.code != "invalid_period" else "period", exc.message)
+                form.add_error(_error_field(exc.code), exc.message)
             else:
                 messages.success(
                     request,
@@ -57,14 +59,28 @@ def indicator_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"period": row.period, "value": row.value_display},
                 )
                 return redirect("indicator_detail", pk=indicator.pk)
+    history = list(selectors.value_history(request.user, indicator)[:50])
+    evidence = selectors.evidence_of(history)
     return render(
         request,
         "metrics/indicator_detail.html",
         {
             "indicator": indicator,
             "values": selectors.visible_values(request.user, indicator)[:200],
-            "history": selectors.value_history(request.user, indicator)[:50],
+            "history": [(revision, evidence.get(revision.pk, [])) for revision in history],
             "may_enter": may_enter,
             "form": form,
+            "accept": ",".join(
+                ext for kind in allowed_kinds() for ext in (kind.media_type, *kind.extensions)
+            ),
         },
     )
+
+
+def _error_field(code: str) -> str:
+    """Which field a refusal belongs to, so the message stands beside it."""
+    if code == "invalid_period":
+        return "period"
+    if code.startswith("file_") or code in ("too_many_files", "zip_bomb"):
+        return "evidence"
+    return "value"

@@ -305,9 +305,21 @@ class SubTask(PlanTextScope, models.Model):
         return mask_phone(self.contact_phone)
 
     @classmethod
+    def measures_split_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        """The measures these units may split (a rule on ``Measure`` rows).
+
+        The plan owner splits any measure; the lead unit (牵头单位) splits its own,
+        since it organises the work; a supporting unit (配合) or another measure's
+        lead does not. Exists(), not a join: no repeated rows.
+        """
+        return Q(plan__in=Plan.objects.filter(Plan.scope_write_q(units))) | Exists(
+            Responsibility.objects.filter(measure=OuterRef("pk"), is_lead=True, org_unit__in=units)
+        )
+
+    @classmethod
     def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        # Splitting a measure is the plan owner's decision, like its division of labour.
-        return Q(measure__plan__in=Plan.objects.filter(Plan.scope_write_q(units)))
+        # A sub-task is changed (and removed) by whoever may split its measure.
+        return Q(measure__in=Measure.objects.filter(cls.measures_split_q(units)))
 
 
 class PlanUpload(models.Model):

@@ -14,8 +14,8 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone, translation
 
 from qcity.core import audit
-from qcity.core.models import OrgUnit, User
-from qcity.core.scope import get_for_write, may_change
+from qcity.core.models import ADMIN_ROLES, DataScope, OrgUnit, User
+from qcity.core.scope import effective_scope, get_for_write, may_change, units_in_scope
 from qcity.core.services import create_unconfirmed_unit, resolve_unit_name
 from qcity.plans.models import (
     Chapter,
@@ -641,14 +641,43 @@ def _describe_rows(rows: list[tuple[OrgUnit, bool]]) -> str:
     return "、".join(f"{unit.name}{'（牵头）' if is_lead else ''}" for unit, is_lead in rows)
 
 
+SPLIT_REFUSED = "只有方案的管理单位或该举措的牵头单位可以分解任务"
+
+
+def may_split(user: User | None, measure: Measure) -> bool:
+    """Whether ``user`` may split ``measure`` into sub-tasks (``SubTask.measures_split_q``).
+
+    ``core.scope.may_change`` answers this for an existing sub-task; before the first
+    one exists there is no row to ask, so the same units are taken here: 全部 every
+    unit, 本单位(及下级) the user's; 仅本人 and administrators change nothing.
+    """
+    if user is None or getattr(user, "role", None) in ADMIN_ROLES:
+        return False
+    scope = effective_scope(user)
+    if scope == DataScope.ALL:
+        units = OrgUnit.objects.all()
+    elif scope in (DataScope.UNIT_AND_BELOW, DataScope.UNIT):
+        units = units_in_scope(user)
+    else:
+        return False
+    return (
+        Measure.objects.filter(pk=measure.pk, withdrawn=False)
+        .filter(SubTask.measures_split_q(units))
+        .exists()
+    )
+
+
 def add_subtask(measure_pk: int, *, by: User, **fields: Any) -> SubTask:
-    """Split a measure: add a sub-task (分解任务) with its unit, deadline and contact."""
+    """Split a measure: add a sub-task (分解任务) with its unit, deadline and contact.
+
+    The plan owner, or the measure's lead unit (牵头单位) for its own measure.
+    """
     with transaction.atomic():
         measure, _ = get_for_write(
             by, Measure.objects.select_related("plan").filter(withdrawn=False), pk=measure_pk
         )
-        if not may_change(by, measure.plan):
-            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+        if not may_split(by, measure):
+            raise PlanEditError("forbidden", SPLIT_REFUSED)
         unit = fields["unit"]
         if not unit.confirmed or unit.disabled_on is not None:
             raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")
@@ -674,7 +703,7 @@ def remove_subtask(subtask_pk: int, *, by: User) -> None:
             by, SubTask.objects.select_related("measure", "unit"), pk=subtask_pk
         )
         if not allowed:
-            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+            raise PlanEditError("forbidden", SPLIT_REFUSED)
         audit.record(
             "plan.subtask_removed",
             by=by,
@@ -691,7 +720,7 @@ def update_subtask(subtask_pk: int, *, by: User, **fields: Any) -> list[str]:
             by, SubTask.objects.select_related("measure", "unit"), pk=subtask_pk
         )
         if not allowed:
-            raise PlanEditError("forbidden", "只有方案的管理单位可以分解任务")
+            raise PlanEditError("forbidden", SPLIT_REFUSED)
         unit = fields.get("unit", subtask.unit)
         if unit.pk != subtask.unit_id and (not unit.confirmed or unit.disabled_on is not None):
             raise PlanEditError("unknown_unit", "只能选择已确认且在用的单位")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
@@ -10,6 +11,15 @@ from ninja import Router, Schema
 from qcity.plans import selectors, target_links
 
 router = Router(tags=["plans"])
+
+
+class IndicatorRef(Schema):
+    id: int
+    code: str
+    name: str
+    unit: str
+    direction: str
+    period_type: str
 
 
 class TargetStatusOut(Schema):
@@ -29,6 +39,11 @@ class TargetStatusOut(Schema):
     baseline_value: Decimal | None
     latest_period: str | None
     latest_value: Decimal | None
+    indicator: IndicatorRef | None  # the confirmed link (null: none yet)
+    # 31 December of the target year: where the straight path from the baseline ends.
+    deadline: dt.date | None
+    # The path's value at the latest value's date: what the status compared against.
+    path_value: Decimal | None
 
 
 def _out(state: target_links.TargetState) -> dict:
@@ -49,14 +64,24 @@ def _out(state: target_links.TargetState) -> dict:
         "baseline_value": state.baseline.value if state.baseline else None,
         "latest_period": state.latest.period if state.latest else None,
         "latest_value": state.latest.value if state.latest else None,
+        "indicator": target.indicator,
+        "deadline": dt.date(target.year, 12, 31) if target.year else None,
+        "path_value": state.path_value,
     }
 
 
-@router.get("/plans/{plan_id}/target-status", response=list[TargetStatusOut])
-def plan_target_status(request: HttpRequest, plan_id: int):
-    """Every visible target of the plan: linked indicator, proposal and derived status."""
+@router.get("/plans/{plan_id}/targets/status", response=list[TargetStatusOut])
+def plan_targets_status(request: HttpRequest, plan_id: int):
+    """Every visible target of the plan: its indicator, latest value, derived status
+    (已实现 / 进展正常 / 存在风险 / 严重滞后 / 暂无数据) and the path value it was judged by."""
     plan = selectors.get_plan(request.user, plan_id)
     return [_out(state) for state in target_links.target_states(request.user, plan)]
+
+
+@router.get("/plans/{plan_id}/target-status", response=list[TargetStatusOut], deprecated=True)
+def plan_target_status(request: HttpRequest, plan_id: int):
+    """The same as ``/plans/{plan_id}/targets/status`` (its first path, kept for clients)."""
+    return plan_targets_status(request, plan_id)
 
 
 @router.get("/targets/{target_id}/status", response=TargetStatusOut)

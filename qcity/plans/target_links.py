@@ -13,6 +13,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -22,7 +23,7 @@ from qcity.core.models import Role, User
 from qcity.core.scope import get_for_write, get_scoped_or_404, scoped
 from qcity.metrics import selectors as metric_selectors
 from qcity.metrics.models import Indicator
-from qcity.metrics.status import Status, meets, target_status
+from qcity.metrics.status import Status, meets, path_value, target_status
 from qcity.plans.models import Plan, Target
 
 MIN_RATIO = 0.75
@@ -120,6 +121,25 @@ class TargetState:
     status: Status | None  # None: not linked to an indicator
     baseline: object | None  # IndicatorValue
     latest: object | None  # IndicatorValue
+    # Where the straight path from the baseline to the target stands at the latest
+    # value's date (what the status compared against); None without a path.
+    path_value: Decimal | None = None
+
+
+def path_at_latest(target: Target, baseline, latest) -> Decimal | None:
+    """The path's value at the latest value's date (``metrics.status.path_value``).
+
+    No latest value, no year (no deadline) or a qualitative target: no path. Without
+    an earlier baseline the path is the target itself, as ``target_status`` reads it.
+    """
+    if latest is None or target.year is None or target.value is None:
+        return None
+    deadline = dt.date(target.year, 12, 31)
+    if baseline is None or baseline.period_end >= deadline:
+        return target.value
+    return path_value(
+        baseline.value, baseline.period_end, target.value, deadline, latest.period_end
+    )
 
 
 def status_of(
@@ -170,6 +190,7 @@ def target_states(user: User, plan: Plan) -> list[TargetState]:
                 status=status,
                 baseline=baseline,
                 latest=latest,
+                path_value=path_at_latest(target, baseline, latest),
             )
         )
     return states
@@ -178,7 +199,14 @@ def target_states(user: User, plan: Plan) -> list[TargetState]:
 def state_of(user: User, target: Target) -> TargetState:
     indicators = list(metric_selectors.visible_indicators(user).filter(disabled_on__isnull=True))
     status, baseline, latest = status_of(target)
-    return TargetState(target, propose(target, indicators), status, baseline, latest)
+    return TargetState(
+        target,
+        propose(target, indicators),
+        status,
+        baseline,
+        latest,
+        path_at_latest(target, baseline, latest),
+    )
 
 
 def visible_plan_targets(user: User, plan: Plan) -> QuerySet[Target]:

@@ -73,6 +73,7 @@ def _measure_page(
     request: HttpRequest, plan, measure: Measure, subtask_form: SubTaskForm | None = None
 ) -> HttpResponse:
     context = _units_form_context(request.user, measure)
+    may_split = services.may_split(request.user, measure)
     return render(
         request,
         "plans/measure_detail.html",
@@ -81,7 +82,8 @@ def _measure_page(
             "measure": measure,
             # Contacts' phones in full only for those who coordinate the measure.
             "show_phones": may_change(request.user, measure),
-            "subtask_form": subtask_form or (SubTaskForm() if context["may_edit_units"] else None),
+            "may_split": may_split,
+            "subtask_form": subtask_form or (SubTaskForm() if may_split else None),
             **context,
         },
         status=400 if subtask_form is not None and subtask_form.errors else 200,
@@ -292,7 +294,7 @@ def _units_form_context(user, measure: Measure) -> dict:
 @require_POST
 @login_required
 def subtask_add(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
-    """Split a measure into a sub-task (分解任务); the plan owner only."""
+    """Split a measure into a sub-task (分解任务): the plan owner, or the measure's lead unit."""
     plan = selectors.get_plan(request.user, pk)
     measure = selectors.get_measure(request.user, measure_pk)
     if measure.plan_id != plan.pk:
@@ -327,11 +329,11 @@ def subtask_remove(request: HttpRequest, pk: int, measure_pk: int, subtask_pk: i
 
 @login_required
 def subtask_edit(request: HttpRequest, pk: int, measure_pk: int, subtask_pk: int) -> HttpResponse:
-    """Change a sub-task in place (the plan owner only; others get 404 or a reason)."""
+    """Change a sub-task in place (whoever may split its measure; others get 404)."""
     plan = selectors.get_plan(request.user, pk)
     measure = selectors.get_measure(request.user, measure_pk)
     subtask = measure.subtasks.filter(pk=subtask_pk).first()
-    if measure.plan_id != plan.pk or subtask is None or not may_change(request.user, plan):
+    if measure.plan_id != plan.pk or subtask is None or not may_change(request.user, subtask):
         raise Http404
     form = SubTaskForm(request.POST or None, instance=subtask)
     if request.method == "POST" and form.is_valid():

@@ -59,6 +59,7 @@ API = [
     "/api/v1/indicators/{indicator}",
     "/api/v1/indicators/{indicator}/values",
     "/api/v1/plans/{plan}/target-status",
+    "/api/v1/plans/{plan}/targets/status",
     "/api/v1/targets/{target}/status",
     "/api/v1/openapi.json",
 ]

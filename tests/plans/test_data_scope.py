@@ -167,6 +167,7 @@ def test_the_api_applies_the_same_scope(client, world, persona):
         f"/api/v1/plans/{plan.pk}",
         f"/api/v1/plans/{plan.pk}/chapters",
         f"/api/v1/plans/{plan.pk}/targets",
+        f"/api/v1/plans/{plan.pk}/targets/status",
     ):
         assert c.get(path).status_code == (200 if expected else 404), path
 
