@@ -32,6 +32,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "tables": text_tables(data),
             "progress_labels": progress_labels(),
             "scope": effective_scope(user),
+            # Administrators (无业务数据) and enterprises (no plan to read) have no dashboard.
+            "no_business_data": effective_scope(user) == "none"
+            or (not plans and user.role == Role.ENTERPRISE),
             "is_coordinator": user.role == Role.COORDINATOR,
         },
     )

@@ -221,8 +221,12 @@ def test_before_any_cycle_the_dashboard_says_why_it_is_empty(client, plan, perso
     assert "请在“报送周期”中开启第一个周期" in page(client, personas["coordinator"])
 
 
-def test_an_administrator_is_told_the_role_sees_no_business_data(client, plan, personas):
+def test_an_administrator_or_an_enterprise_is_told_the_role_sees_no_business_data(
+    client, plan, personas
+):
     assert "您的角色不查看业务数据" in page(client, personas["sysadmin"])
+    html = page(client, personas["enterprise"])
+    assert "您的角色不查看业务数据" in html and "尚未导入实施方案" not in html
 
 
 def test_after_the_due_date_the_units_that_sent_nothing_are_overdue(
