@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "qcity.plans",
     "qcity.metrics",
     "qcity.reporting",
+    "qcity.dashboard",
     "qcity.assessment",
 ]
 
@@ -179,6 +180,20 @@ STATICFILES_DIRS = [
     BASE_DIR / "qcity" / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+]
+# Single files of larger packages (core.staticfinders): ECharts' dist/ is 51 MB, the page
+# uses one 1 MB file of it.
+VENDOR_STATIC_FILES = {
+    "vendor/echarts/echarts.min.js": BASE_DIR
+    / "node_modules"
+    / "echarts"
+    / "dist"
+    / "echarts.min.js",
+}
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "qcity.core.staticfinders.VendorFileFinder",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

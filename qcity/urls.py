@@ -33,6 +33,7 @@ urlpatterns = [
     path("plans/", include("qcity.plans.urls")),
     path("indicators/", include("qcity.metrics.urls")),
     path("reporting/", include("qcity.reporting.urls")),
+    path("dashboard/", include("qcity.dashboard.urls")),
     path("assessment/", include("qcity.assessment.urls")),
     path("reporting/", include("qcity.reporting.urls_quarterly")),
     path("api/v1/", api.urls),

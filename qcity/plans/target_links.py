@@ -142,17 +142,21 @@ def path_at_latest(target: Target, baseline, latest) -> Decimal | None:
     )
 
 
-def status_of(target: Target) -> tuple[Status | None, object | None, object | None]:
+def status_of(
+    target: Target, values: list | None = None
+) -> tuple[Status | None, object | None, object | None]:
     """Derive a linked target's status from its indicator's values for the owner unit.
 
     Baseline: the earliest value; latest: the most recent; deadline: 31 December of
-    the target's year (no year: no path, so only 已实现 or 暂无数据).
+    the target's year (no year: no path, so only 已实现 or 暂无数据). ``values``: that
+    series already read (in period order), for a caller that reads many targets at once.
     """
     indicator = target.indicator
     # A qualitative target (no value) is assessed by a person, not by a figure.
     if indicator is None or target.value is None:
         return None, None, None
-    values = list(metric_selectors.series(indicator, indicator.owner_unit_id))
+    if values is None:
+        values = list(metric_selectors.series(indicator, indicator.owner_unit_id))
     if not values:
         return Status.NO_DATA, None, None
     baseline, latest = values[0], values[-1]
