@@ -81,6 +81,12 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     assert _completeness(page).startswith("已报送 0 / 应报")
     assert_accessible(page)
     cycle_url = page.url
+    # The dashboard counts the new cycle at once: nothing received yet.
+    page.goto(f"{base}/dashboard/")
+    assert page.locator("[data-testid=latest-cycle]").inner_text() == "2026年第1季度"
+    assert page.locator("[data-testid=latest-received]").inner_text() == f"0 / {expected}"
+    assert page.locator("[data-testid=latest-completeness]").inner_text() == "0.0%"
+    assert_accessible(page)
     # Opening the same quarter again is refused on the form, in Chinese.
     page.goto(f"{base}/reporting/")
     form = page.locator("[data-testid=open-cycle]")
@@ -109,6 +115,11 @@ def test_one_reporting_cycle_from_opening_to_approval(page, live_data, assert_ac
     page.goto(cycle_url)
     assert _completeness(page).startswith(f"已报送 2 / 应报 {expected}")
     assert page.locator("[data-testid=approved-count]").inner_text() == f"0 / {expected}"
+    page.goto(f"{base}/dashboard/")
+    assert page.locator("[data-testid=latest-received]").inner_text() == f"2 / {expected}"
+    assert page.locator("[data-testid=latest-completeness]").inner_text() == (
+        f"{200 / expected:.1f}%"
+    )
     _go_to_reporting(page, assert_accessible)
     page.get_by_role("link", name="待我审核").click()
     assert page.locator("[data-testid=queue-row]").count() == 2
