@@ -143,6 +143,23 @@ def test_the_rates_show_a_mix_of_dependable_and_slow_units(demo_year):
     assert sum(r.late for r in rates) > 0
 
 
+def test_the_dashboards_counts_tell_the_demo_story_as_the_reports_do(demo_year):
+    from django.db.models import Count, Q, Sum
+
+    from qcity.dashboard.models import UnitCycleCount
+
+    for cycle in ReportingCycle.objects.all():
+        truth = cycle.reports.aggregate(
+            expected=Count("pk"),
+            received=Count("pk", filter=Q(first_submitted_at__isnull=False)),
+            on_time=Count("pk", filter=Q(on_time=True)),
+        )
+        counted = UnitCycleCount.objects.filter(cycle=cycle).aggregate(
+            expected=Sum("expected"), received=Sum("received"), on_time=Sum("on_time")
+        )
+        assert counted == truth, cycle.label
+
+
 def test_a_liaison_sees_only_its_own_units_demo_reports(demo_year):
     for username in ("nongye", "shangwu", "haiguan"):
         liaison = User.objects.get(username=username)
