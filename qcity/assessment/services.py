@@ -459,7 +459,11 @@ def _open_result(scheme: Scheme, unit_pk: Any) -> Result:
     if not scheme.open_for_scoring:
         raise AssessmentRefused("scheme_published", "考核结果已发布，须先“重新开启”才能修改", 409)
     try:
-        return Result.objects.select_related("unit").get(scheme=scheme, unit_id=int(unit_pk))
+        unit_id = int(unit_pk)
+        # A foreign key's lookup is not range-checked: 10**40 would overflow the database.
+        if not 0 < unit_id < 2**63:
+            raise ValueError(unit_pk)
+        return Result.objects.select_related("unit").get(scheme=scheme, unit_id=unit_id)
     except (Result.DoesNotExist, ValueError, TypeError):
         raise AssessmentRefused(
             "unit_not_assessed", "该单位不在本次考核的结果中（请先计算得分）", 422

@@ -121,7 +121,8 @@ def notice_mark_read(request: HttpRequest) -> HttpResponse:
     # One notice (its id in the form) or all unread ones; only the user's own are touched.
     raw = request.POST.get("notice", "")
     if raw:
-        if not raw.isdigit() or len(raw) > 18:
+        # isascii: "²" is a digit to isdigit() but not to int().
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
             raise Http404
         notices.mark_read(request.user, [int(raw)])
     else:

@@ -73,7 +73,9 @@ class ValueIn(Schema):
     )
     value: Decimal = Field(..., description="数值（至多 14 位整数、4 位小数）")
     unit: str = Field(..., max_length=20, description="计量单位，须与指标一致")
-    org_unit_id: int | None = Field(None, description="单位；默认指标的责任单位")
+    org_unit_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="单位；默认指标的责任单位"
+    )
     evidence_note: str = Field("", max_length=2000, description="佐证说明")
 
 
@@ -81,7 +83,8 @@ class ValueFilters(Schema):
     period: str | None = Field(
         None, max_length=7, description="只列此统计期：2025、2025Q1 或 2025-03"
     )
-    org_unit_id: int | None = Field(None, description="只列此单位的数值")
+    # Bounded: a foreign key's lookup is not range-checked, 10**40 overflowed the database.
+    org_unit_id: int | None = Field(None, ge=1, le=2**63 - 1, description="只列此单位的数值")
 
 
 class EvidenceOut(Schema):
@@ -122,7 +125,9 @@ class ValueFormIn(Schema):
     )
     value: Decimal = Field(..., description="数值（至多 14 位整数、4 位小数）")
     unit: str = Field(..., max_length=20, description="计量单位，须与指标一致")
-    org_unit_id: int | None = Field(None, description="单位；默认指标的责任单位")
+    org_unit_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="单位；默认指标的责任单位"
+    )
     evidence_note: str = Field("", max_length=2000, description="佐证说明")
 
 

@@ -46,7 +46,8 @@ def _target_of_plan(request: HttpRequest, pk: int, target_pk: int):
 def link_target(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse:
     target = _target_of_plan(request, pk, target_pk)
     indicator_id = request.POST.get("indicator", "")
-    if not (indicator_id.isdigit() and len(indicator_id) <= 18):
+    # isascii: "²" is a digit to isdigit() but not to int().
+    if not (indicator_id.isascii() and indicator_id.isdigit() and len(indicator_id) <= 18):
         messages.error(request, _("请选择要关联的指标。"))
         return redirect("plan_targets", pk=pk)
     try:

@@ -268,7 +268,13 @@ def _responsibility_rows(request: HttpRequest) -> list[tuple[OrgUnit, bool]]:
     for unit_id, role in wanted:
         if role == "remove":
             continue
-        if role not in ("lead", "support") or not unit_id.isdigit():
+        # ASCII and at most 18 digits: "²" is a digit to isdigit() but not to int(), and
+        # a 40-digit id overflows the database's integer.
+        if (
+            role not in ("lead", "support")
+            or not (unit_id.isascii() and unit_id.isdigit())
+            or len(unit_id) > 18
+        ):
             raise services.PlanEditError("unknown_unit", "提交的单位或角色无效，请刷新页面后重试")
         ids.append(int(unit_id))
         roles.append(role)

@@ -392,7 +392,8 @@ class ReportDetailOut(ReportOut):
 
 class ReportFilter(Schema):
     cycle_id: int | None = None
-    unit_id: int | None = Field(None, description="报送单位")
+    # Bounded: a foreign key's lookup is not range-checked, 10**40 overflowed the database.
+    unit_id: int | None = Field(None, ge=1, le=2**63 - 1, description="报送单位")
     status: ReportStatus | None = None
     late: bool | None = Field(None, description="true：截止日已过仍未报送；false：其余")
 

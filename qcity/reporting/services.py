@@ -472,7 +472,19 @@ def _reviewer_of(user: User, report: ProgressReport) -> bool:
     return is_county_reviewer(user, report) or is_city_reviewer(user, report)
 
 
+def _require_open_cycle(report: ProgressReport) -> None:
+    # A closed cycle's reports stay as they are until it is reopened: a report returned
+    # then could never be resubmitted, one approved then would never be locked.
+    if report.cycle.status != ReportingCycle.Status.OPEN:
+        raise Invalid(f"报送周期“{report.cycle.label}”已关闭，请先重新开启再审核")
+
+
+def _check_county_approval(report: ProgressReport, user: User, **params: Any) -> None:
+    _require_open_cycle(report)
+
+
 def _check_return(report: ProgressReport, user: User, **params: Any) -> None:
+    _require_open_cycle(report)
     waiting_for_county = (
         report.status
         in (
@@ -488,6 +500,7 @@ def _check_return(report: ProgressReport, user: User, **params: Any) -> None:
 
 
 def _check_city_approval(report: ProgressReport, user: User, **params: Any) -> None:
+    _require_open_cycle(report)
     if (
         report.county_review_unit_id is not None
         and report.status != ProgressReport.Status.COUNTY_APPROVED
@@ -587,6 +600,7 @@ REPORT = Workflow(
             sources={S.SUBMITTED, S.RESUBMITTED},
             target=S.COUNTY_APPROVED,
             allowed=is_county_reviewer,
+            validate=_check_county_approval,
             deadline=_review_deadline,
             notify=_tell_reviewers,
             action="reporting.report.county_approved",

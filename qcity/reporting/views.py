@@ -106,9 +106,12 @@ def _filtered_reports(
     status = request.GET.get("status", "")
     status = status if status in S.values else ""
     unit = request.GET.get("unit", "")
-    unit_id = int(unit) if unit.isdigit() and len(unit) < 10 else None
+    # isascii: "²" is a digit to isdigit() but not to int().
+    unit_id = int(unit) if unit.isascii() and unit.isdigit() and len(unit) < 10 else None
     chapter = request.GET.get("chapter", "")
-    chapter_id = int(chapter) if chapter.isdigit() and len(chapter) < 10 else None
+    chapter_id = (
+        int(chapter) if chapter.isascii() and chapter.isdigit() and len(chapter) < 10 else None
+    )
     reports = selectors.reports_for(request.user, cycle=cycle, status=status, unit_id=unit_id)
     if chapter_id is not None:
         reports = reports.filter(measure__chapter_id=chapter_id)

@@ -29,6 +29,7 @@ _RAW = [
     "0x10",
     "１２３",  # full-width digits
     "١٢٣",  # Arabic-Indic digits
+    "¹²",  # superscripts: digits to str.isdigit(), not to int()
     "",
     " ",
     "'; DROP TABLE core_user;--",

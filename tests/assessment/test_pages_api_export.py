@@ -104,6 +104,27 @@ def test_the_ranking_page_and_an_adjustment_without_reason(computed, personas, l
     assert "报告数据口径有误" in page and "88.00" in page
 
 
+@pytest.mark.parametrize("unit", ["9" * 40, str(2**63), "-1", "²"])
+def test_an_adjustment_for_a_unit_id_out_of_range_is_refused(computed, personas, login, unit):
+    coordinator = login("coordinator")
+    coordinator.raise_request_exception = True
+    refused = coordinator.post(
+        f"/assessment/{computed.pk}/adjust/",
+        {"unit": unit, "points": "-2", "reason": "口径有误"},
+        follow=True,
+    )
+    assert "该单位不在本次考核的结果中" in refused.content.decode()
+    token = issue_api_token(personas["coordinator"], name="probe", by=personas["secadmin"])
+    answer = Client().post(
+        f"/api/v1/assessment/schemes/{computed.pk}/adjustments",
+        {"unit_id": int(unit) if unit.isascii() else 10**40, "points": "1", "reason": "x"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 422 and answer.json()["code"] == "unit_not_assessed"
+    assert not Adjustment.objects.exists()
+
+
 def test_a_liaison_sees_nothing_before_publication_and_the_ranking_after(computed, personas, login):
     nongye = login("nongye")
     assert 'data-testid="scheme"' not in nongye.get("/assessment/").content.decode()

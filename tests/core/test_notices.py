@@ -256,6 +256,7 @@ def test_the_notice_page_refuses_a_malformed_id_and_needs_a_login(client, person
     assert client.get("/notices/").status_code == 302
     client.force_login(personas["nongye"])
     assert client.post("/notices/read/", {"notice": "1 OR 1=1"}).status_code == 404
+    assert client.post("/notices/read/", {"notice": "²"}).status_code == 404
     assert client.get("/notices/read/").status_code == 405
     page = client.get("/notices/").content.decode()
     assert "暂无通知" in page

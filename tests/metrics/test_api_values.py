@@ -282,3 +282,18 @@ def test_values_and_their_revisions_follow_the_scope_in_the_api(api, personas, p
             assert answer.status_code == 200 and len(answer.json()) == 1
         else:
             assert answer.status_code in (403, 404), (persona, name)
+
+
+@pytest.mark.parametrize("unit_id", [10**40, 2**63, 0])
+def test_a_unit_out_of_the_id_range_is_an_invalid_request_and_stores_nothing(api, unit_id):
+    agri = indicator("agri_monitoring_pass_rate")
+    coordinator = api("coordinator")
+    listed = coordinator.get(f"/api/v1/indicators/{agri.pk}/values", {"org_unit_id": unit_id})
+    assert listed.status_code == 422 and listed.json()["code"]
+    entered = coordinator.post(
+        f"/api/v1/indicators/{agri.pk}/values",
+        {"period": "2024", "value": "97", "unit": "%", "org_unit_id": unit_id},
+        content_type="application/json",
+    )
+    assert entered.status_code == 422 and entered.json()["code"]
+    assert not IndicatorValue.objects.exists()

@@ -268,6 +268,22 @@ def test_a_wrong_division_of_labour_is_refused_with_a_reason(client, world, rows
     assert not Measure.objects.get(pk=measure.pk).units_edited
 
 
+@pytest.mark.parametrize("unit_id", ["²", "¹²", "9" * 40])
+def test_a_unit_id_that_is_not_a_plain_number_is_refused_not_a_server_error(client, world, unit_id):
+    plan, users = world
+    measure = plan.measures.get(number=1)
+    before = list(Responsibility.objects.filter(measure=measure).values_list())
+    client.force_login(users["coordinator"])
+    response = client.post(
+        f"/plans/{plan.pk}/measures/{measure.pk}/units/",
+        {"unit": [unit_id], "role": ["lead"]},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    assert "提交的单位或角色无效" in response.content.decode()
+    assert list(Responsibility.objects.filter(measure=measure).values_list()) == before
+
+
 def test_an_unconfirmed_unit_cannot_be_chosen(client, world):
     plan, users = world
     measure = plan.measures.get(number=1)

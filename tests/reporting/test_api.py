@@ -618,3 +618,9 @@ def test_a_page_of_reports_costs_the_same_queries_whatever_its_length(personas, 
     )
     assert len(detail["evidence"]) == 3
     assert three_files == one_file > 0
+
+
+@pytest.mark.parametrize("unit_id", [10**40, 2**63, 0])
+def test_a_unit_filter_out_of_the_id_range_is_an_invalid_request(q1, api, unit_id):
+    answer = api("coordinator").get("/api/v1/reports", {"unit_id": unit_id})
+    assert answer.status_code == 422 and answer.json()["code"]

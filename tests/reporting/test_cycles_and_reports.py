@@ -221,6 +221,25 @@ def test_a_closed_cycle_takes_no_more_reports(personas, q1):
     assert refused.value.code == "cycle_closed"
 
 
+def test_a_closed_cycles_reports_are_not_reviewed_until_it_is_reopened(personas, q1):
+    # A report returned after the close could never be resubmitted (the unit may no longer
+    # write), and one approved after it would stay unlocked: both wait for a reopen.
+    nongye, coordinator = personas["nongye"], personas["coordinator"]
+    report = a_report_of(nongye, q1)
+    write(nongye, report)
+    take(REPORT, "submit", report, by=nongye)
+    services.close_cycle(coordinator, q1.pk)
+    for step, reason in (("return", "补充佐证"), ("approve", "")):
+        with pytest.raises(Invalid, match="已关闭"):
+            take(REPORT, step, report, by=coordinator, reason=reason)
+    report.refresh_from_db()
+    assert report.status == S.SUBMITTED
+    take(services.CYCLE, "reopen", q1.pk, by=coordinator, reason="补审")
+    take(REPORT, "approve", report, by=coordinator)
+    report.refresh_from_db()
+    assert report.status == S.APPROVED
+
+
 def test_a_unit_cannot_review_its_own_report_and_a_liaison_cannot_approve(personas, q1):
     nongye = personas["nongye"]
     report = a_report_of(nongye, q1)
