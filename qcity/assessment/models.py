@@ -126,7 +126,47 @@ class Scheme(models.Model):
         return Q(pk__in=[])
 
 
-class Criterion(models.Model):
+class SchemeRowScope:
+    """Rows of a scheme (criteria, ranking lines) are read exactly like their scheme."""
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return _published_or_owner(units, "scheme__")
+
+    @classmethod
+    def scope_self_q(cls, user) -> Q:
+        if getattr(user, "role", None) in PLAN_READERS:
+            return Q(scheme__status=Scheme.Status.PUBLISHED)
+        return Q(pk__in=[])
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return Q(scheme__plan__owner_unit__in=units)
+
+
+class UnitDetailScope:
+    """A unit's details (scores, comments, adjustments): the plan's coordinators, and the
+    assessed unit itself once the scheme is published. ``scheme_path`` leads to the scheme."""
+
+    scheme_path = "scheme__"
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        at = cls.scheme_path
+        return Q(**{f"{at}plan__owner_unit__in": units}) | (
+            Q(**{f"{at}status": Scheme.Status.PUBLISHED}) & _own_unit_q(units)
+        )
+
+    @classmethod
+    def scope_self_q(cls, user) -> Q:
+        return Q(pk__in=[])
+
+    @classmethod
+    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return Q(**{f"{cls.scheme_path}plan__owner_unit__in": units})
+
+
+class Criterion(SchemeRowScope, models.Model):
     """One weighted criterion of a scheme (完成率 25, 及时率 25 …)."""
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="criteria")
@@ -158,22 +198,8 @@ class Criterion(models.Model):
             or (self.applies_to == AppliesTo.COUNTIES and group == Group.COUNTY)
         )
 
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return _published_or_owner(units, "scheme__")
 
-    @classmethod
-    def scope_self_q(cls, user) -> Q:
-        if getattr(user, "role", None) in PLAN_READERS:
-            return Q(scheme__status=Scheme.Status.PUBLISHED)
-        return Q(pk__in=[])
-
-    @classmethod
-    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(scheme__plan__owner_unit__in=units)
-
-
-class Result(models.Model):
+class Result(SchemeRowScope, models.Model):
     """One unit's line in the ranking: computed total, adjustments, final total, rank."""
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="results")
@@ -200,22 +226,8 @@ class Result(models.Model):
     def __str__(self) -> str:
         return f"{self.unit.name} {self.total}"
 
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return _published_or_owner(units, "scheme__")
 
-    @classmethod
-    def scope_self_q(cls, user) -> Q:
-        if getattr(user, "role", None) in PLAN_READERS:
-            return Q(scheme__status=Scheme.Status.PUBLISHED)
-        return Q(pk__in=[])
-
-    @classmethod
-    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(scheme__plan__owner_unit__in=units)
-
-
-class Score(models.Model):
+class Score(UnitDetailScope, models.Model):
     """One unit's score on one criterion, with the inputs a reader can check it by."""
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="scores")
@@ -242,23 +254,11 @@ class Score(models.Model):
     def __str__(self) -> str:
         return f"{self.unit.name} {self.criterion.name}：{self.points}"
 
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(scheme__plan__owner_unit__in=units) | (
-            Q(scheme__status=Scheme.Status.PUBLISHED) & _own_unit_q(units)
-        )
 
-    @classmethod
-    def scope_self_q(cls, user) -> Q:
-        return Q(pk__in=[])
-
-    @classmethod
-    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(scheme__plan__owner_unit__in=units)
-
-
-class QualitativeScore(models.Model):
+class QualitativeScore(UnitDetailScope, models.Model):
     """The coordinator's score for a ``qualitative`` criterion, with a comment."""
+
+    scheme_path = "criterion__scheme__"
 
     criterion = models.ForeignKey(
         Criterion, on_delete=models.CASCADE, related_name="qualitative_scores"
@@ -283,22 +283,8 @@ class QualitativeScore(models.Model):
     def __str__(self) -> str:
         return f"{self.unit.name} {self.criterion.name}：{self.points}"
 
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(criterion__scheme__plan__owner_unit__in=units) | (
-            Q(criterion__scheme__status=Scheme.Status.PUBLISHED) & _own_unit_q(units)
-        )
 
-    @classmethod
-    def scope_self_q(cls, user) -> Q:
-        return Q(pk__in=[])
-
-    @classmethod
-    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(criterion__scheme__plan__owner_unit__in=units)
-
-
-class Adjustment(models.Model):
+class Adjustment(UnitDetailScope, models.Model):
     """A manual addition or deduction (加减分) with its reason; kept across recomputes."""
 
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="adjustments")
@@ -320,17 +306,3 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit.name} {self.points:+}"
-
-    @classmethod
-    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(scheme__plan__owner_unit__in=units) | (
-            Q(scheme__status=Scheme.Status.PUBLISHED) & _own_unit_q(units)
-        )
-
-    @classmethod
-    def scope_self_q(cls, user) -> Q:
-        return Q(pk__in=[])
-
-    @classmethod
-    def scope_write_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
-        return Q(scheme__plan__owner_unit__in=units)
