@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "qcity.reporting",
     "qcity.dashboard",
     "qcity.assessment",
+    "qcity.registry",
+    "qcity.inspections",
+    "qcity.portal",
 ]
 
 MIDDLEWARE = [
