@@ -228,9 +228,11 @@ def assessment_refused(request: HttpRequest, exc: AssessmentRefused):
 
 from qcity.assessment.api import router as assessment_router  # noqa: E402
 from qcity.core.api import router as core_router  # noqa: E402
+from qcity.inspections.api import router as inspections_router  # noqa: E402
 from qcity.metrics.api import router as metrics_router  # noqa: E402
 from qcity.plans.api import router as plans_router  # noqa: E402
 from qcity.plans.target_api import router as target_router  # noqa: E402
+from qcity.registry.api import router as registry_router  # noqa: E402
 from qcity.reporting.api import router as reporting_router  # noqa: E402
 
 api.add_router("/", core_router)
@@ -239,5 +241,7 @@ api.add_router("/", metrics_router)
 api.add_router("/", target_router)
 api.add_router("/", reporting_router)
 api.add_router("/", assessment_router)
+api.add_router("/", registry_router)
+api.add_router("/", inspections_router)
 
 __all__ = ["api"]

@@ -1,0 +1,5 @@
+"""API of inspections under /api/v1/ (one router, registered in qcity/api.py)."""
+
+from ninja import Router
+
+router = Router(tags=["inspections"])

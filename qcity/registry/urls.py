@@ -1,0 +1,5 @@
+"""URLs of registry (prefix set in qcity/urls.py)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
