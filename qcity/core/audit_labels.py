@@ -77,6 +77,7 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "registry.entities.imported": _("批量导入市场主体名录"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
