@@ -249,9 +249,15 @@ def check_batch_spec(
     if not spec.check_items:
         raise BatchInvalid(_("请至少选择一个抽查事项"), field="check_items")
     kept = set(batch.check_items.values_list("pk", flat=True)) if batch is not None else set()
+    # Read now, not from the caller's instances: an item may have been disabled since.
+    disabled = set(
+        CheckItem.objects.filter(
+            pk__in=[i.pk for i in spec.check_items], disabled_on__isnull=False
+        ).values_list("pk", flat=True)
+    )
     for item in spec.check_items:
         # An item disabled since it was chosen stays on the batch; it cannot be newly added.
-        if item.disabled_on is not None and item.pk not in kept:
+        if item.pk in disabled and item.pk not in kept:
             raise BatchInvalid(
                 _("抽查事项“%(item)s”已停用，不能再选") % {"item": item.name}, field="check_items"
             )
