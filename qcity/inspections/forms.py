@@ -98,8 +98,12 @@ class BatchForm(forms.Form):
         help_text=_("不选为不限"),
         widget=forms.CheckboxSelectMultiple(attrs=_CHECK),
     )
-    window_start = forms.DateField(label=_("检查开始日期"), widget=forms.DateInput(attrs=_DATE))
-    window_end = forms.DateField(label=_("检查结束日期"), widget=forms.DateInput(attrs=_DATE))
+    window_start = forms.DateField(
+        label=_("检查开始日期"), widget=forms.DateInput(attrs=_DATE, format="%Y-%m-%d")
+    )
+    window_end = forms.DateField(
+        label=_("检查结束日期"), widget=forms.DateInput(attrs=_DATE, format="%Y-%m-%d")
+    )
     exclude_checked_within_days = forms.IntegerField(
         label=_("排除近期已检查（天）"),
         initial=365,
