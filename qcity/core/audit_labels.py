@@ -77,6 +77,9 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "inspections.batch.draw": _("随机抽取检查对象"),
+    "inspections.batch.redraw": _("重新抽取检查对象"),
+    "inspections.batch.draw_refused": _("抽取检查对象未成功"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
