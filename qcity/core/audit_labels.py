@@ -82,6 +82,9 @@ ACTION_LABELS: dict[str, Any] = {
     "inspections.plan.created": _("新建年度抽查工作计划"),
     "inspections.batch.created": _("新建抽查批次"),
     "inspections.batch.updated": _("修改抽查批次"),
+    "inspections.batch.draw": _("随机抽取检查对象"),
+    "inspections.batch.redraw": _("重新抽取检查对象"),
+    "inspections.batch.draw_refused": _("抽取检查对象未成功"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).

@@ -129,3 +129,18 @@ def participant_choices(owner: OrgUnit) -> QuerySet[OrgUnit]:
         .exclude(pk=owner.pk)
         .order_by("sort_order", "name")
     )
+
+
+def draw_attempts(user, batch) -> QuerySet[Draw]:
+    """Every draw attempt of a batch the user may see, first to last (Http404 otherwise).
+
+    Attempts refused before a draw existed (no eligible entity, malformed quotas) leave no
+    row; they are in the audit log as ``inspections.batch.draw_refused``.
+    """
+    batch_pk = batch.pk if isinstance(batch, Batch) else batch
+    found = get_scoped_or_404(user, Batch.objects.all(), pk=batch_pk)
+    return (
+        scoped(user, Draw.objects.filter(batch=found))
+        .select_related("drawn_by")
+        .order_by("attempt")
+    )

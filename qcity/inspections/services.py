@@ -504,3 +504,51 @@ def update_batch(user: User, batch_pk: Any, spec: BatchSpec) -> SavedBatch:
             "inspections.batch.updated", by=user, obj=batch, details=_batch_details(batch, spec)
         )
     return SavedBatch(batch, checked.warnings)
+# --- the draw (docs/draw-algorithm.md) ------------------------------------------------------
+
+
+def draw_batch(user, batch_pk, *, reason: str = "", _seed: bytes | None = None):
+    """Draw the batch's entities: the step ``draw``, or ``redraw`` (reason required) when a
+    current draw exists. Returns the new current ``Draw``.
+
+    The seed is made on the server inside the step (``secrets``); ``_seed`` exists for tests
+    only. A draw refused by its own rules (no eligible entity, malformed quotas or scope)
+    changes nothing but is still audited, in its own transaction after the rollback, so
+    every attempt is visible.
+    """
+    from qcity.core import audit
+    from qcity.core.workflow import take
+    from qcity.inspections.models import Draw
+
+    try:
+        step = (
+            "redraw" if Draw.objects.filter(batch_id=batch_pk, is_current=True).exists() else "draw"
+        )
+    except (ValueError, TypeError):
+        step = "draw"  # a malformed id: take() answers NotFound
+    stored: list[str] = []
+    try:
+        transition = take(
+            BATCH,
+            step,
+            batch_pk,
+            by=user,
+            reason=reason,
+            reason_text=(reason or "").strip(),
+            _seed=_seed,
+            _stored=stored,
+        )
+    except draw.DrawRefused as exc:
+        draw.delete_stored(stored)
+        audit.record(
+            "inspections.batch.draw_refused",
+            by=user,
+            obj=Batch.objects.filter(pk=batch_pk).first(),
+            success=False,
+            details={"step": step, "code": exc.code, "message": exc.message},
+        )
+        raise
+    except BaseException:
+        draw.delete_stored(stored)
+        raise
+    return Draw.objects.get(pk=transition.details["draw"])
