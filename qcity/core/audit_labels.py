@@ -77,6 +77,8 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "inspections.batch.assign": _("随机分派检查人员"),
+    "inspections.batch.assign_refused": _("随机分派检查人员未成功"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).

@@ -10,10 +10,13 @@ once, so each is locked, checked and audited by ``core.workflow.take``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
-from qcity.core.models import Role
-from qcity.core.workflow import Step, Workflow
+from qcity.core import audit
+from qcity.core.models import Role, User
+from qcity.core.workflow import Step, Workflow, take
 from qcity.inspections import assignment, draw, publication, results
 from qcity.inspections.models import Batch, FollowUp, Task
 
@@ -122,3 +125,28 @@ FOLLOWUP = Workflow(
         ),
     ],
 )
+
+
+def assign_batch(user: User, batch_pk: Any) -> int:
+    """Assign inspectors to every task of the batch's current draw; return the task count.
+
+    Takes the BATCH step ``assign`` (inspections.assignment). A refusal for constraints that
+    cannot be met leaves nothing written and the batch 已抽取, but the attempt is audited
+    (``inspections.batch.assign_refused``) after the rollback, with the reason.
+
+    :raises NotFound, Forbidden, StepNotAllowed, Invalid (``assignment_infeasible``,
+        ``no_current_draw``, ``draw_entity_missing``).
+    """
+    try:
+        transition = take(BATCH, "assign", batch_pk, by=user)
+    except assignment.AssignmentInfeasible as refused:
+        batch = Batch.objects.filter(pk=batch_pk).first()
+        audit.record(
+            "inspections.batch.assign_refused",
+            by=user,
+            obj=batch,
+            success=False,
+            details={"code": refused.code, "reason": refused.message},
+        )
+        raise
+    return int(transition.details["tasks"])
