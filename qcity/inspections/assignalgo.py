@@ -245,41 +245,48 @@ def assign(
     order = permutation(len(tasks), stream)
     teams: list[list[tuple[int, int]]] = [[] for _ in tasks]
 
+    def take(p: int, pick: int, team: list[tuple[int, int]], blocked: set[int]) -> None:
+        team.append((p, pick))
+        blocked.add(pick)
+        states[p].move_up(pick, load[pick])
+        load[pick] += 1
+
     for t in order:
         task = tasks[t]
         blocked = set(task.conflicts | task.last_time)
-        counts = available_counts(blocked) if required_set else []
         slots = [pool.per_task for pool in pools]
-        uncovered = required_set
-        team = teams[t]
-        for p, pool in enumerate(pools):
-            for _slot in range(pool.per_task):
-                allowed: set[frozenset[str]] | None = None
-                if uncovered:
-                    # Signatures whose pick leaves a completable team; None = all of them.
-                    slots[p] -= 1
-                    allowed = set()
-                    present = 0
-                    for sig, n in counts[p].items():
-                        if n <= 0:
-                            continue
-                        present += 1
-                        counts[p][sig] = n - 1
-                        if _completable(slots, uncovered - sig, counts):
-                            allowed.add(sig)
-                        counts[p][sig] = n
-                    slots[p] += 1
-                    if len(allowed) == present:
-                        allowed = None
-                pick = states[p].pick(blocked, load, allowed, stream)
-                team.append((p, pick))
-                blocked.add(pick)
-                if required_set:
-                    counts[p][sig_of[pick]] -= 1
-                    uncovered = uncovered - sig_of[pick]
+        team: list[tuple[int, int]] = []
+        # 3a. Cover the required specialities first, each by the least-loaded inspector
+        #     (of any pool with a free place) who has it and leaves the team completable.
+        if required_set:
+            counts = available_counts(blocked)
+            uncovered = required_set
+            while uncovered:
+                first = min(uncovered)
+                allowed: list[set[frozenset[str]]] = []
+                for p in range(len(pools)):
+                    ok: set[frozenset[str]] = set()
+                    if slots[p] > 0:
+                        slots[p] -= 1
+                        for sig, n in counts[p].items():
+                            if n > 0 and first in sig:
+                                counts[p][sig] = n - 1
+                                if _completable(slots, uncovered - sig, counts):
+                                    ok.add(sig)
+                                counts[p][sig] = n
+                        slots[p] += 1
+                    allowed.append(ok)
+                p, pick = _pick_covering(states, allowed, blocked, pool_of, stream)
+                take(p, pick, team, blocked)
+                counts[p][sig_of[pick]] -= 1
                 slots[p] -= 1
-                states[p].move_up(pick, load[pick])
-                load[pick] += 1
+                uncovered = uncovered - sig_of[pick]
+        # 3b. Fill the remaining places pool by pool with the least-loaded eligible members.
+        for p in range(len(pools)):
+            for _place in range(slots[p]):
+                take(p, states[p].pick(blocked, stream), team, blocked)
+        # Places are listed pool by pool (owner first), in the order they were filled.
+        teams[t] = sorted(team, key=lambda pair: pair[0])
 
     pool_loads = []
     for pool in pools:
@@ -319,6 +326,35 @@ def _nth_unblocked(group: list[int], blocked: set[int], stream: Stream) -> int |
     return group[index]
 
 
+def _pick_covering(
+    states: list[_PoolState],
+    allowed: list[set[frozenset[str]]],
+    blocked: set[int],
+    pool_of: dict[int, int],
+    stream: Stream,
+) -> tuple[int, int]:
+    """The lowest-load unblocked member with an allowed signature in any pool; ties by id."""
+    wanted = [
+        (state, sig)
+        for state, ok in zip(states, allowed, strict=True)
+        for sig in ok
+        if sig in state.by_sig
+    ]
+    top = max((state.top for state in states), default=0)
+    start = min((state.sig_low[sig] for state, sig in wanted), default=top + 1)
+    for level in range(start, top + 1):
+        parts = [state.by_sig[sig][level] for state, sig in wanted if state.by_sig[sig].get(level)]
+        if not parts:
+            continue
+        # The tie order is by id across pools and signatures: merge the sorted groups.
+        group = parts[0] if len(parts) == 1 else sorted([x for part in parts for x in part])
+        found = _nth_unblocked(group, blocked, stream)
+        if found is not None:
+            return pool_of[found], found
+    # Unreachable: the feasibility pass guarantees a completable team.
+    raise AssertionError("no inspector left to cover a speciality that was checked coverable")
+
+
 class _PoolState:
     """One pool's members by load, and by (signature, load), kept sorted by id."""
 
@@ -344,25 +380,10 @@ class _PoolState:
         while not groups.get(self.sig_low[sig]):
             self.sig_low[sig] += 1
 
-    def pick(
-        self,
-        blocked: set[int],
-        load: dict[int, int],
-        allowed: set[frozenset[str]] | None,
-        stream: Stream,
-    ) -> int:
-        """A lowest-load member not blocked, with an allowed signature; ties by the stream."""
-        start = self.low
-        if allowed is not None:
-            allowed = {sig for sig in allowed if sig in self.by_sig}
-            start = min((self.sig_low[sig] for sig in allowed), default=self.top + 1)
-        for level in range(start, self.top + 1):
-            if allowed is None:
-                group = self.by_load.get(level)
-            else:
-                parts = [self.by_sig[sig][level] for sig in allowed if self.by_sig[sig].get(level)]
-                # The tie order is by id across signatures: merge the sorted parts.
-                group = parts[0] if len(parts) == 1 else sorted([x for part in parts for x in part])
+    def pick(self, blocked: set[int], stream: Stream) -> int:
+        """A lowest-load member not blocked; ties by the stream in id order."""
+        for level in range(self.low, self.top + 1):
+            group = self.by_load.get(level)
             if group:
                 found = _nth_unblocked(group, blocked, stream)
                 if found is not None:
