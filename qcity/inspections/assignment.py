@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Max, Q
@@ -160,11 +161,25 @@ def _infeasible_message(
     ) % {"task": where, "names": names}
 
 
-def apply_assignment(batch: Batch, user, **params: Any) -> dict[str, Any]:
-    """Create one task per drawn entity and its team; return the audit details.
+@dataclass
+class Inputs:
+    """Everything the algorithm reads for one batch, as read from the database."""
 
-    :raises NoCurrentDraw, DrawEntityMissing, AssignmentInfeasible: before any row is
-        written (the step's transaction rolls back in any case).
+    draw: Draw
+    codes: list[str]
+    names: list[str]
+    entity_ids: list[int]
+    units: list[OrgUnit]
+    pools: list[assignalgo.Pool]
+    tasks: list[assignalgo.TaskInput]
+    specialities: dict[int, set[str]]
+    required: dict[str, str]
+
+
+def read_inputs(batch: Batch) -> Inputs:
+    """The current draw's tasks, the pools and the exclusions (docs/assignment-algorithm.md §2).
+
+    :raises NoCurrentDraw, DrawEntityMissing.
     """
     draw = Draw.objects.filter(batch=batch, is_current=True).first()
     if draw is None:
@@ -174,9 +189,8 @@ def apply_assignment(batch: Batch, user, **params: Any) -> dict[str, Any]:
     codes: list[str] = list(draw.selected_codes)
     entities: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(codes):
-        for pk, code, name in MarketEntity.objects.filter(code__in=chunk).values_list(
-            "pk", "code", "name"
-        ):
+        rows = MarketEntity.objects.filter(code__in=chunk).values_list("code", "pk", "name")
+        for code, pk, name in rows:
             entities[code] = (pk, name)
     missing = [c for c in codes if c not in entities]
     if missing:
@@ -184,69 +198,97 @@ def apply_assignment(batch: Batch, user, **params: Any) -> dict[str, Any]:
             _("抽取记录中的主体 %(code)s 已不在名录库中，不能分派。") % {"code": missing[0]}
         )
 
-    owner = batch.plan.owner_unit
     participants = list(batch.participants.select_related("unit").order_by("unit_id"))
-    units = [owner] + [p.unit for p in participants]
+    units = [batch.plan.owner_unit] + [p.unit for p in participants]
     per_task = [owner_per_task(batch, participants)] + [p.inspectors_per_task for p in participants]
     members = _pools(units)
     required = _required_specialities(batch)
-    everyone = [m for pool in members for m in pool]
-    specialities = _speciality_codes(everyone, required)
+    specialities = _speciality_codes([m for pool in members for m in pool], required)
     entity_ids = [entities[c][0] for c in codes]
     conflicts, last_time = _exclusions(batch, entity_ids)
+    return Inputs(
+        draw=draw,
+        codes=codes,
+        names=[entities[c][1] for c in codes],
+        entity_ids=entity_ids,
+        units=units,
+        pools=[
+            assignalgo.Pool(per_task=k, members=m, label=u.name)
+            for k, m, u in zip(per_task, members, units, strict=True)
+        ],
+        tasks=[
+            assignalgo.TaskInput(
+                conflicts=frozenset(conflicts.get(e, ())),
+                last_time=frozenset(last_time.get(e, ())),
+            )
+            for e in entity_ids
+        ],
+        specialities=specialities,
+        required=required,
+    )
 
-    pools = [
-        assignalgo.Pool(per_task=k, members=m, label=u.name)
-        for k, m, u in zip(per_task, members, units, strict=True)
-    ]
-    tasks = [
-        assignalgo.TaskInput(
-            conflicts=frozenset(conflicts.get(e, ())), last_time=frozenset(last_time.get(e, ()))
-        )
-        for e in entity_ids
-    ]
+
+def compute(inputs: Inputs) -> assignalgo.Assignment:
+    """Run the algorithm; an infeasible task becomes an ``AssignmentInfeasible`` naming it."""
     try:
-        result = assignalgo.assign(
-            assignalgo.seed_bytes(draw.seed), pools, tasks, specialities, sorted(required)
+        return assignalgo.assign(
+            assignalgo.seed_bytes(inputs.draw.seed),
+            inputs.pools,
+            inputs.tasks,
+            inputs.specialities,
+            sorted(inputs.required),
         )
     except assignalgo.Infeasible as problem:
-        code = codes[problem.task]
-        task = {"position": problem.task + 1, "name": entities[code][1], "code": code}
-        raise AssignmentInfeasible(_infeasible_message(problem, task, units, required)) from None
+        where = {
+            "position": problem.task + 1,
+            "name": inputs.names[problem.task],
+            "code": inputs.codes[problem.task],
+        }
+        message = _infeasible_message(problem, where, inputs.units, inputs.required)
+        raise AssignmentInfeasible(message) from None
 
+
+def write(batch: Batch, inputs: Inputs, result: assignalgo.Assignment) -> int:
+    """Two bulk inserts: the tasks (draw order), then their inspectors (team order)."""
+    owner = inputs.units[0]
     created = Task.objects.bulk_create(
         [
-            Task(
-                batch=batch,
-                draw=draw,
-                entity_id=entity_ids[i],
-                position=i + 1,
-                owner_unit=owner,
-            )
-            for i in range(len(codes))
+            Task(batch=batch, draw=inputs.draw, entity_id=e, position=i, owner_unit=owner)
+            for i, e in enumerate(inputs.entity_ids, start=1)
         ],
         batch_size=_CHUNK,
     )
     TaskInspector.objects.bulk_create(
         [
-            TaskInspector(task_id=task.pk, inspector_id=inspector, unit=units[p], position=n)
+            TaskInspector(task_id=task.pk, inspector_id=inspector, unit=inputs.units[p], position=n)
             for task, team in zip(created, result.teams, strict=True)
             for n, (p, inspector) in enumerate(team, start=1)
         ],
         batch_size=_CHUNK,
     )
-    used = [m for m, n in result.loads.items() if n > 0]
+    return len(created)
+
+
+def apply_assignment(batch: Batch, user, **params: Any) -> dict[str, Any]:
+    """The BATCH ``assign`` hook: one task per drawn entity and its team; the audit details.
+
+    :raises NoCurrentDraw, DrawEntityMissing, AssignmentInfeasible: before any row is
+        written (the step's transaction rolls back in any case).
+    """
+    inputs = read_inputs(batch)
+    result = compute(inputs)
+    created = write(batch, inputs, result)
     return {
-        "tasks": len(created),
-        "inspectors": len(used),
-        "draw": draw.pk,
-        "draw_attempt": draw.attempt,
+        "tasks": created,
+        "inspectors": sum(1 for n in result.loads.values() if n > 0),
+        "draw": inputs.draw.pk,
+        "draw_attempt": inputs.draw.attempt,
         "algorithm": assignalgo.ALGORITHM,
         "algorithm_version": assignalgo.VERSION,
-        "required_specialities": sorted(required),
+        "required_specialities": sorted(inputs.required),
         "load": [
-            {"unit": u.name, "per_task": k, "inspectors": len(m), **stats}
-            for u, k, m, stats in zip(units, per_task, members, result.pool_loads, strict=True)
+            {"unit": u.name, "per_task": pool.per_task, "inspectors": len(pool.members), **stats}
+            for u, pool, stats in zip(inputs.units, inputs.pools, result.pool_loads, strict=True)
         ],
         "load_overall": _overall(result.loads),
     }
