@@ -432,3 +432,36 @@ def test_a_participating_department_sees_the_batch_but_does_not_assign_it(person
         services.assign_batch(personas["nongye"], batch.pk)
 
     assert not Task.objects.exists()
+
+
+def test_an_inspector_below_two_participating_units_serves_only_the_nearer_one(personas):
+    coordinator = personas["coordinator"]
+    chosen = entities(10)
+    city = inspectors(2, "市市场监管局")
+    centre = inspectors(2, "铁岭检验检测中心")  # a unit below the city bureau
+    batch = drawn_batch(coordinator, chosen, min_inspectors=3)
+    BatchParticipant.objects.create(batch=batch, unit=unit("铁岭检验检测中心"))
+
+    services.assign_batch(coordinator, batch.pk)
+
+    for task in Task.objects.filter(batch=batch):
+        team = list(task.assignments.select_related("unit").order_by("position"))
+        assert {a.inspector_id for a in team[:2]} == {i.pk for i in city}
+        assert team[2].inspector_id in {i.pk for i in centre}
+        assert team[2].unit.name == "铁岭检验检测中心"
+
+
+def test_a_participant_short_of_inspectors_is_named(personas):
+    kaiyuan = personas["kaiyuan"]
+    chosen = entities(3)
+    inspectors(3, KAIYUAN)
+    inspectors(1, "市农业农村局")
+    batch = drawn_batch(kaiyuan, chosen, min_inspectors=3)
+    BatchParticipant.objects.create(batch=batch, unit=unit("市农业农村局"), inspectors_per_task=2)
+
+    with pytest.raises(Invalid) as refused:
+        services.assign_batch(kaiyuan, batch.pk)
+
+    assert "第1号任务" in refused.value.message and "市农业农村局" in refused.value.message
+    assert "少于每户须派出的 2 名" in refused.value.message
+    assert not Task.objects.exists()
