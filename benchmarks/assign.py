@@ -69,6 +69,7 @@ def _setup():
             for i in range(TASKS)
         ),
         batch_size=2000,
+        ignore_conflicts=True,  # a PostgreSQL database keeps them from an earlier run
     )
     entities = list(MarketEntity.objects.filter(code__startswith="91211200BA").order_by("code"))
     specialities = [
@@ -85,6 +86,7 @@ def _setup():
             for i in range(OWNER_INSPECTORS + PARTNER_INSPECTORS)
         ),
         batch_size=2000,
+        ignore_conflicts=True,
     )
     inspectors = list(Inspector.objects.filter(certificate_no__startswith="BENCH").order_by("pk"))
     through = Inspector.specialities.through
@@ -94,6 +96,7 @@ def _setup():
             for inspector in inspectors
         ),
         batch_size=2000,
+        ignore_conflicts=True,
     )
     # A third more hold 食品 on top of what they had, so about 40 % have it.
     through.objects.bulk_create(
@@ -120,6 +123,7 @@ def _setup():
             for i, e in pairs
         ),
         batch_size=2000,
+        ignore_conflicts=True,
     )
     plan = InspectionPlan.objects.create(
         owner_unit=city, year=2026, title=f"基准计划 {secrets.token_hex(4)}", created_by=user
