@@ -85,6 +85,8 @@ ACTION_LABELS: dict[str, Any] = {
     "inspections.batch.draw": _("随机抽取检查对象"),
     "inspections.batch.redraw": _("重新抽取检查对象"),
     "inspections.batch.draw_refused": _("抽取检查对象未成功"),
+    "inspections.batch.assign": _("随机分派检查人员"),
+    "inspections.batch.assign_refused": _("随机分派检查人员未成功"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).

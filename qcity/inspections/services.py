@@ -24,7 +24,15 @@ from django.utils.translation import gettext_lazy as _
 from qcity.core import audit
 from qcity.core.models import OrgUnit, Role, User
 from qcity.core.scope import get_for_write
-from qcity.core.workflow import Forbidden, Invalid, NotFound, Step, StepNotAllowed, Workflow
+from qcity.core.workflow import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    Step,
+    StepNotAllowed,
+    Workflow,
+    take,
+)
 from qcity.inspections import assignment, draw, publication, results
 from qcity.inspections.models import (
     Batch,
@@ -504,6 +512,8 @@ def update_batch(user: User, batch_pk: Any, spec: BatchSpec) -> SavedBatch:
             "inspections.batch.updated", by=user, obj=batch, details=_batch_details(batch, spec)
         )
     return SavedBatch(batch, checked.warnings)
+
+
 # --- the draw (docs/draw-algorithm.md) ------------------------------------------------------
 
 
@@ -552,3 +562,28 @@ def draw_batch(user, batch_pk, *, reason: str = "", _seed: bytes | None = None):
         draw.delete_stored(stored)
         raise
     return Draw.objects.get(pk=transition.details["draw"])
+
+
+def assign_batch(user: User, batch_pk: Any) -> int:
+    """Assign inspectors to every task of the batch's current draw; return the task count.
+
+    Takes the BATCH step ``assign`` (inspections.assignment). A refusal for constraints that
+    cannot be met leaves nothing written and the batch 已抽取, but the attempt is audited
+    (``inspections.batch.assign_refused``) after the rollback, with the reason.
+
+    :raises NotFound, Forbidden, StepNotAllowed, Invalid (``assignment_infeasible``,
+        ``no_current_draw``, ``draw_entity_missing``).
+    """
+    try:
+        transition = take(BATCH, "assign", batch_pk, by=user)
+    except assignment.AssignmentInfeasible as refused:
+        batch = Batch.objects.filter(pk=batch_pk).first()
+        audit.record(
+            "inspections.batch.assign_refused",
+            by=user,
+            obj=batch,
+            success=False,
+            details={"code": refused.code, "reason": refused.message},
+        )
+        raise
+    return int(transition.details["tasks"])
