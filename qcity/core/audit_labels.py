@@ -77,6 +77,13 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "inspections.task.enter_result": _("录入检查结果"),
+    "inspections.task.correct_result": _("更正检查结果"),
+    "inspections.batch.complete": _("完成抽查批次"),
+    "inspections.followup.opened": _("发起后续处理"),
+    "inspections.followup.reopened": _("重新发起后续处理"),
+    "inspections.followup.withdrawn": _("结果更正，后续处理无需办理"),
+    "inspections.followup.close": _("办结后续处理"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -95,6 +102,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "reporting.cycle_reports": _("报送周期的进展报告"),
     "assessment.ranking": _("年度考核排名"),
     "reporting.quarterly": _("季度工作报告"),
+    "inspections.tasks": _("检查任务"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.

@@ -6,3 +6,11 @@ class InspectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "qcity.inspections"
     verbose_name = _("双随机、一公开")
+
+    def ready(self) -> None:
+        from qcity.core import workdays
+        from qcity.inspections import results
+
+        # Publish and follow-up deadlines computed past the known calendar are 暂定 and
+        # are recomputed when the year's holidays are entered (ADR 0012, ADR 0032).
+        workdays.register_provisional(results.recompute_provisional)
