@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qcity.core import audit, workdays
 from qcity.core.workflow import Invalid
@@ -169,12 +170,12 @@ def validate_result(task: Task, user, **params: Any) -> dict[str, Any]:
 
 
 WARNING_TEXT = {
-    "check_date_after_window": "检查日期晚于本批次检查结束日期",
+    "check_date_after_window": gettext_lazy("检查日期晚于本批次检查结束日期"),
 }
 
 
 def warning_text(code: str) -> str:
-    return _(WARNING_TEXT.get(code, code))
+    return str(WARNING_TEXT.get(code, code))
 
 
 # --- applying a result ------------------------------------------------------------------------
