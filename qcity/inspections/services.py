@@ -125,15 +125,33 @@ FOLLOWUP = Workflow(
 
 
 # --- tasks: results (谁检查谁录入), follow-ups, completing a batch -----------------------------
-# What pages, the API and commands call. Imports are local so that the other helpers'
-# additions to this module merge without touching the same lines.
+# What pages, the API and commands call. Imports are local (and the annotations strings,
+# thanks to ``from __future__ import annotations``) so that the other helpers' additions
+# to this module merge without touching the same lines.
+import typing  # noqa: E402
+
+if typing.TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable
+    from typing import Any
+
+    from qcity.core.models import Transition, User
 
 # The 检查记录 is photographed or scanned: images and PDF, not Office documents.
 RESULT_FILE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp"})
 MAX_RESULT_FILES = 10
 
 
-def _save_result(step: str, user, task_pk, *, files=(), reason: str = "", **params):
+def _save_result(
+    step: str,
+    user: User | None,
+    task_pk: Any,
+    *,
+    files: Iterable[Any] = (),
+    reason: str = "",
+    expected_state: str | None = None,
+    **params: Any,
+) -> Transition:
     """Take ``enter_result`` or ``correct_result`` and attach the files, all or nothing.
 
     A refused file (type, size, corruption) rolls the result back, and the files already
@@ -149,7 +167,16 @@ def _save_result(step: str, user, task_pk, *, files=(), reason: str = "", **para
     stored: list = []
     try:
         with transaction.atomic():
-            transition = take(TASK, step, task_pk, by=user, reason=reason, note=reason, **params)
+            transition = take(
+                TASK,
+                step,
+                task_pk,
+                by=user,
+                reason=reason,
+                expected_state=expected_state,
+                note=reason,
+                **params,
+            )
             result = Result.objects.get(task_id=transition.subject.pk)
             if core_files.attachments_of(result).count() + len(uploads) > MAX_RESULT_FILES:
                 raise results.ResultInvalid(
@@ -176,7 +203,16 @@ def _save_result(step: str, user, task_pk, *, files=(), reason: str = "", **para
     return transition
 
 
-def enter_result(user, task_pk, *, codes, findings, check_date, files=()):
+def enter_result(
+    user: User | None,
+    task_pk: Any,
+    *,
+    codes: Iterable[str],
+    findings: str,
+    check_date: dt.date | str,
+    files: Iterable[Any] = (),
+    expected_state: str | None = None,
+) -> Transition:
     """An assigned inspector enters the task's result (待检查 → 已录入结果).
 
     :raises core.workflow.WorkflowError: ``not_found`` (not visible), ``forbidden`` (not an
@@ -192,10 +228,21 @@ def enter_result(user, task_pk, *, codes, findings, check_date, files=()):
         codes=codes,
         findings=findings,
         check_date=check_date,
+        expected_state=expected_state,
     )
 
 
-def correct_result(user, task_pk, *, codes, findings, check_date, reason, files=()):
+def correct_result(
+    user: User | None,
+    task_pk: Any,
+    *,
+    codes: Iterable[str],
+    findings: str,
+    check_date: dt.date | str,
+    reason: str,
+    files: Iterable[Any] = (),
+    expected_state: str | None = None,
+) -> Transition:
     """An assigned inspector corrects an entered, unpublished result, with a reason."""
     return _save_result(
         "correct_result",
@@ -206,17 +253,20 @@ def correct_result(user, task_pk, *, codes, findings, check_date, reason, files=
         codes=codes,
         findings=findings,
         check_date=check_date,
+        expected_state=expected_state,
     )
 
 
-def close_follow_up(user, follow_up_pk, *, resolution, outcome):
+def close_follow_up(
+    user: User | None, follow_up_pk: Any, *, resolution: str, outcome: str
+) -> Transition:
     """The owner unit closes a follow-up with how it ended and what was done."""
     from qcity.core.workflow import take
 
     return take(FOLLOWUP, "close", follow_up_pk, by=user, resolution=resolution, outcome=outcome)
 
 
-def complete_batch(user, batch_pk):
+def complete_batch(user: User | None, batch_pk: Any) -> Transition:
     """Complete a batch once every task is published (else 还有 N 户未录入结果 / 未公示)."""
     from qcity.core.workflow import take
 

@@ -178,12 +178,17 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = ResultForm(request.POST, kept_codes=kept)
         form.is_valid()  # only shapes the input; the service decides
-        step = "correct_result" if task.status == S.CHECKED else "enter_result"
+        # The step the user's form was for, and the state they saw: if a colleague entered
+        # the result meanwhile, the POST is refused as stale instead of becoming a correction.
+        step = request.POST.get("step", "")
+        if step not in ("enter_result", "correct_result"):
+            step = "correct_result" if task.status == S.CHECKED else "enter_result"
         params: dict[str, Any] = {
             "codes": request.POST.getlist("codes"),
             "findings": request.POST.get("findings", ""),
             "check_date": request.POST.get("check_date", ""),
             "files": request.FILES.getlist("files"),
+            "expected_state": request.POST.get("state") or None,
         }
         try:
             if step == "enter_result":

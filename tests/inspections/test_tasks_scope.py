@@ -212,3 +212,22 @@ def test_the_owner_closes_a_follow_up_on_its_page(client, personas, two_counties
     follow_up.refresh_from_db()
     assert follow_up.status == FollowUp.Status.CLOSED
     assert User.objects.get(username="kaiyuan") == follow_up.status_changed_by
+
+
+def test_a_form_sent_after_a_colleague_entered_the_result_is_refused_as_stale(
+    client, personas, two_counties
+):
+    kaiyuan, _xifeng = two_counties
+    task = kaiyuan.tasks[0]
+    colleague = User.objects.get(username="inspector2")
+    services.enter_result(
+        colleague, task.pk, codes=["01"], findings="", check_date=dt.date(2026, 9, 24)
+    )
+    client.force_login(personas["inspector"])
+    # The form was loaded while the task was still pending.
+    response = post_result(client, task, step="enter_result", state="pending")
+    assert response.status_code == 409
+    assert "已被他人处理" in response.content.decode()
+    result = Result.objects.get(task=task)
+    assert list(result.codes.values_list("code", flat=True)) == ["01"]
+    assert result.entered_by == colleague
