@@ -87,6 +87,13 @@ ACTION_LABELS: dict[str, Any] = {
     "inspections.batch.draw_refused": _("抽取检查对象未成功"),
     "inspections.batch.assign": _("随机分派检查人员"),
     "inspections.batch.assign_refused": _("随机分派检查人员未成功"),
+    "inspections.task.enter_result": _("录入检查结果"),
+    "inspections.task.correct_result": _("更正检查结果"),
+    "inspections.batch.complete": _("完成抽查批次"),
+    "inspections.followup.opened": _("发起后续处理"),
+    "inspections.followup.reopened": _("重新发起后续处理"),
+    "inspections.followup.withdrawn": _("结果更正，后续处理无需办理"),
+    "inspections.followup.close": _("办结后续处理"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -106,6 +113,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "assessment.ranking": _("年度考核排名"),
     "reporting.quarterly": _("季度工作报告"),
     "inspections.batch_tasks": _("抽查批次的检查任务"),
+    "inspections.tasks": _("检查任务"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.
