@@ -14,8 +14,11 @@ _SELECT = {"class": "form-select"}
 _TEXT = {"class": "form-control"}
 
 
-def _any(choices, label=_("全部")) -> list[tuple[str, str]]:
-    return [("", label), *choices]
+ANY = _("全部")
+
+
+def _any(choices) -> list[tuple[str, str]]:
+    return [("", ANY), *choices]
 
 
 class EntitySearchForm(forms.Form):

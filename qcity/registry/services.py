@@ -62,7 +62,9 @@ def _specialities(ids: Iterable[int]) -> list[Speciality]:
 
 def _manager_or_refuse(user: User | None) -> User:
     if not may_manage_inspectors(user):
-        raise RegistryRefused("forbidden", "只有本单位或上级单位的监管人员可以维护执法人员名录", 403)
+        raise RegistryRefused(
+            "forbidden", "只有本单位或上级单位的监管人员可以维护执法人员名录", 403
+        )
     return user  # type: ignore[return-value]
 
 
@@ -146,7 +148,11 @@ def update_inspector(
         inspector.name, inspector.org_unit = name, org_unit
         inspector.save(update_fields=["name", "org_unit", "updated_at"])
         inspector.specialities.set(chosen)
-        after = {"name": name, "unit": org_unit.name, "specialities": sorted(s.code for s in chosen)}
+        after = {
+            "name": name,
+            "unit": org_unit.name,
+            "specialities": sorted(s.code for s in chosen),
+        }
         changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
         audit.record("registry.inspector.updated", by=user, obj=inspector, details=changes)
     return inspector
@@ -216,7 +222,9 @@ def declare_conflict(
         inspector, may = get_for_write(user, Inspector.objects.all(), pk=inspector_id)
         own = inspector.user_id is not None and inspector.user_id == user.pk
         if not own and not (may and may_manage_inspectors(user)):
-            raise RegistryRefused("forbidden", "只能为本人或本单位及下级单位的执法人员申报回避", 403)
+            raise RegistryRefused(
+                "forbidden", "只能为本人或本单位及下级单位的执法人员申报回避", 403
+            )
         if not inspector.active:
             raise RegistryRefused("inspector_inactive", f"{inspector.name} 已停用，无需申报回避")
         if Conflict.objects.filter(
@@ -283,4 +291,3 @@ def withdraw_conflict(user: User | None, conflict_id: object, *, reason: str) ->
             },
         )
     return conflict
-

@@ -44,8 +44,11 @@ def _entity_rows(request: HttpRequest):
     """(form, queryset or None, refusal message) of the entity list for this request."""
     form = EntitySearchForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return form, None, _("筛选条件不正确：") + "；".join(
-            str(e) for errors in form.errors.values() for e in errors
+        return (
+            form,
+            None,
+            _("筛选条件不正确：")
+            + "；".join(str(e) for errors in form.errors.values() for e in errors),
         )
     f = form.to_filter() if form.is_bound else selectors.EntityFilter()
     try:
@@ -98,7 +101,7 @@ def _entity_columns() -> list[Column]:
 @login_required
 def entity_export(request: HttpRequest) -> HttpResponse:
     """The filtered list as XLSX (audited); refused beyond the export row cap."""
-    form, rows, refusal = _entity_rows(request)
+    _form, rows, refusal = _entity_rows(request)
     if rows is None:
         return render(
             request, "core/export_refused.html", {"message": refusal, "code": "invalid"}, status=400
@@ -235,9 +238,7 @@ def _inspector_form_page(request: HttpRequest, inspector=None) -> HttpResponse:
             return redirect("registry_inspector_detail", pk=saved.pk)
         except RegistryRefused as exc:
             form.add_error(None, exc.message)
-    return render(
-        request, "registry/inspector_form.html", {"form": form, "inspector": inspector}
-    )
+    return render(request, "registry/inspector_form.html", {"form": form, "inspector": inspector})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -312,9 +313,7 @@ def conflict_declare(request: HttpRequest, pk: int) -> HttpResponse:
             entity_code=form.cleaned_data["entity_code"],
             reason=form.cleaned_data["reason"],
         )
-        messages.success(
-            request, _("已申报对“%(entity)s”回避") % {"entity": conflict.entity.name}
-        )
+        messages.success(request, _("已申报对“%(entity)s”回避") % {"entity": conflict.entity.name})
     except RegistryRefused as exc:
         if exc.status == 403:
             raise PermissionDenied from None

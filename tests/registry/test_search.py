@@ -128,9 +128,7 @@ def test_the_index_follows_inserts_updates_and_deletes(register):
 
 def test_the_index_follows_a_bulk_import_made_with_raw_sql(register):
     unit_id = MarketEntity.objects.first().owner_unit_id
-    rows = [
-        (make_code("211282", 1000 + i), f"开原市批量{i}号粮油店", unit_id) for i in range(50)
-    ]
+    rows = [(make_code("211282", 1000 + i), f"开原市批量{i}号粮油店", unit_id) for i in range(50)]
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO registry_marketentity (code, code_kind, code_warning, name, kind, "
