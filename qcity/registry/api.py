@@ -6,12 +6,11 @@ which audit them. Refusals keep the services' stable codes: ``RegistryRefused`` 
 ``search.SearchRefused`` are answered by the handlers in ``qcity/api.py``.
 """
 
-
 import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from qcity.api import Error
@@ -255,7 +254,7 @@ def declare_conflict(request: HttpRequest, data: DeclareIn):
         entity_code=data.entity_code,
         reason=data.reason,
     )
-    return 201, selectors.get_conflict(request.user, conflict.pk)
+    return Status(201, selectors.get_conflict(request.user, conflict.pk))
 
 
 @router.post(
