@@ -33,7 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import BooleanField, F, Func, Q
 
 MAX_QUERY_CHARS = 100
@@ -42,6 +42,7 @@ _CODE_LIKE = re.compile(r"^[0-9A-Z]{1,18}$")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # Control characters (NUL among them) never occur in a name and PostgreSQL refuses NUL.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HAS_DIGIT = re.compile(r"[0-9]")
 
 
 class SearchRefused(Exception):
@@ -155,6 +156,20 @@ def name_q(query: Query) -> Q:
     return condition
 
 
+def code_prefix_q(prefix: str, vendor: str) -> Q:
+    """Codes starting with ``prefix``, in a form the code's index serves.
+
+    PostgreSQL serves ``LIKE 'p%'`` from the ``varchar_pattern_ops`` index Django
+    makes beside a unique CharField. SQLite uses an index for LIKE only on NOCASE
+    columns, so there the prefix is also a range (codes are ASCII and compared
+    byte-wise, so ``[p, p + U+10FFFF)`` holds exactly the codes starting with p).
+    """
+    condition = Q(code__startswith=prefix)
+    if vendor == "sqlite":
+        condition &= Q(code__gte=prefix, code__lt=prefix + "\U0010ffff")
+    return condition
+
+
 def filter_entities(queryset: models.QuerySet, raw: str | None) -> models.QuerySet:
     """``queryset`` narrowed to entities whose code starts with, or name contains, the query.
 
@@ -163,11 +178,13 @@ def filter_entities(queryset: models.QuerySet, raw: str | None) -> models.QueryS
     query = parse(raw)
     if query.empty:
         return queryset
-    if query.code_prefix and query.grams:
-        return queryset.filter(Q(code__startswith=query.code_prefix) | name_q(query))
-    if query.code_prefix:
-        return queryset.filter(code__startswith=query.code_prefix)
-    return queryset.filter(name_q(query))
+    if not query.code_prefix:
+        return queryset.filter(name_q(query))
+    code = code_prefix_q(query.code_prefix, connections[queryset.db].vendor)
+    # Eight or more letters and digits with a digit among them are a code, not a name.
+    if not query.grams or (len(query.code_prefix) >= 8 and _HAS_DIGIT.search(query.code_prefix)):
+        return queryset.filter(code)
+    return queryset.filter(code | name_q(query))
 
 
 # --- the index, created by migration 0002_search ---------------------------------------------
