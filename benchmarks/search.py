@@ -117,9 +117,7 @@ def _load(n: int) -> None:
             cursor.execute("TRUNCATE registry_marketentity CASCADE")
             # Building the GIN index once after the load is faster than maintaining it per row.
             cursor.execute("DROP INDEX IF EXISTS registry_entity_name_bigrams")
-            with cursor.cursor.copy(
-                f"COPY registry_marketentity ({columns}) FROM STDIN"
-            ) as copy:
+            with cursor.cursor.copy(f"COPY registry_marketentity ({columns}) FROM STDIN") as copy:
                 for row in _rows(n, units):
                     copy.write_row(
                         (*row, "uscc", "", "enterprise", "", "active", False, False, "now", "now")

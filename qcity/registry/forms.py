@@ -69,6 +69,11 @@ class EntitySearchForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    def __init__(self, *args, user: User | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["region_code"].choices = _any(selectors.county_choices(user))
+
     def to_filter(self) -> selectors.EntityFilter:
         data = self.cleaned_data
         return selectors.EntityFilter(

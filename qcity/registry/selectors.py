@@ -59,6 +59,15 @@ class EntityFilter:
     flags: list[str] = field(default_factory=list)
 
 
+def county_choices(user: User | None) -> list[tuple[str, str]]:
+    """The counties whose register the user may see (a county bureau: its own)."""
+    units = units_in_scope(user)
+    if units is None:
+        return COUNTY_CHOICES
+    bureaus = set(units.filter(code__endswith="-SCJG").values_list("code", flat=True))
+    return [(code, name) for code, name in COUNTY_CHOICES if f"{code}-SCJG" in bureaus]
+
+
 def visible_entities(user: User | None) -> models.QuerySet[MarketEntity]:
     return scoped(user, MarketEntity.objects.select_related("owner_unit"))
 

@@ -42,7 +42,7 @@ def _query_without_page(request: HttpRequest) -> str:
 
 def _entity_rows(request: HttpRequest):
     """(form, queryset or None, refusal message) of the entity list for this request."""
-    form = EntitySearchForm(request.GET or None)
+    form = EntitySearchForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
         return (
             form,
