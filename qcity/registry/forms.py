@@ -66,7 +66,7 @@ class EntitySearchForm(forms.Form):
         label=_("名单"),
         required=False,
         choices=[("abnormal", _("经营异常名录")), ("serious", _("严重违法失信名单"))],
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args, user: User | None = None, **kwargs) -> None:
@@ -150,7 +150,7 @@ class InspectorForm(forms.Form):
         label=_("专业领域"),
         required=False,
         queryset=selectors.specialities(),
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
 
     def __init__(self, *args, user: User, editing: bool = False, **kwargs) -> None:
