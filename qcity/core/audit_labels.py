@@ -38,6 +38,12 @@ ACTION_LABELS: dict[str, Any] = {
     "calendar.deadline_recomputed": _("按正式日历重算期限"),
     "audit.checkpoint": _("签署审计检查点"),
     "file.attached": _("上传附件"),
+    "registry.inspector.created": _("登记执法检查人员"),
+    "registry.inspector.updated": _("修改执法检查人员"),
+    "registry.inspector.deactivated": _("停用执法检查人员"),
+    "registry.inspector.reactivated": _("恢复执法检查人员"),
+    "registry.conflict.declared": _("申报回避"),
+    "registry.conflict.withdrawn": _("撤回回避申报"),
     "file.downloaded": _("下载附件"),
     "file.orphans_removed": _("清理无主附件文件"),
     "notice.created": _("发出通知"),
@@ -106,6 +112,7 @@ ADMIN_VERBS: dict[str, Any] = {
 
 # ``details["what"]`` of ``export.xlsx`` and ``export.pdf``: which list or document it was.
 EXPORT_LABELS: dict[str, Any] = {
+    "registry.entities": _("检查对象名录"),
     "plan.breakdown": _("任务分解表"),
     "plan.matrix": _("责任矩阵"),
     "plan.my_measures": _("我的任务"),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.utils import timezone
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from qcity.core.models import OrgUnit, Role, User
 from qcity.core.scope import get_scoped_or_404, may_change, scoped
