@@ -210,6 +210,16 @@ STORAGES = {
             "directory_permissions_mode": 0o750,
         },
     },
+    # Files published on the public portal (draw population files, ADR 0031): apart from the
+    # attachments, whose orphan sweep deletes any file no Attachment row names.
+    "publication": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(env_str("QCITY_PUBLICATION_DIR", str(VAR_DIR / "publication")))),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION

@@ -77,6 +77,9 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "inspections.task.publish": _("公示检查结果"),
+    "inspections.draw.published": _("公示抽取记录"),
+    "export.csv": _("导出 CSV"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -95,10 +98,12 @@ EXPORT_LABELS: dict[str, Any] = {
     "reporting.cycle_reports": _("报送周期的进展报告"),
     "assessment.ranking": _("年度考核排名"),
     "reporting.quarterly": _("季度工作报告"),
+    "inspections.published_results": _("已公示的抽查结果（省级系统格式）"),
+    "inspections.due_results": _("待公示的抽查结果（省级系统格式）"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.
-EXPORT_ACTIONS = ("export.xlsx", "export.pdf")
+EXPORT_ACTIONS = ("export.xlsx", "export.pdf", "export.csv")
 
 DETAIL_LABELS: dict[str, Any] = {
     "reason": _("原因"),
