@@ -270,3 +270,104 @@ def _delete_quietly(name: str) -> None:
         publication_storage().delete(name)
     except Exception:
         logger.exception("could not delete published file %s", name)
+
+
+# --- reads for the staff page and the provincial export --------------------------------------
+
+
+DUE_SOON_WORKDAYS = 3
+
+
+def publishing_units(user: User):
+    """The units whose results ``user`` publishes: the write scope of a plan runner.
+
+    ``None`` means every unit (全部); anything else is an OrgUnit queryset (maybe empty).
+    Joint-check participants see a task but do not publish it (谁检查、谁录入、谁公开 is
+    the owner's duty here), so the page and exports follow the owner unit only.
+    """
+    from qcity.core.models import OrgUnit
+    from qcity.core.scope import units_in_scope
+    from qcity.inspections.services import PLAN_RUNNERS
+
+    if getattr(user, "role", None) not in PLAN_RUNNERS:
+        return OrgUnit.objects.none()
+    return units_in_scope(user)
+
+
+def _owned_tasks(user: User):
+    from qcity.core.scope import scoped
+
+    units = publishing_units(user)
+    tasks = scoped(user, Task.objects.all())
+    if units is not None:
+        tasks = tasks.filter(owner_unit__in=units)
+    return tasks
+
+
+def due_tasks(user: User):
+    """Tasks with a result waiting for publication, in ``user``'s units, earliest due first."""
+    return (
+        _owned_tasks(user)
+        .filter(status=Task.Status.CHECKED)
+        .select_related("entity", "batch__plan", "owner_unit", "result")
+        .prefetch_related("result__codes", "batch__check_items")
+        .order_by("publish_due", "batch_id", "position", "pk")
+    )
+
+
+def unpublished_draws(user: User):
+    """Draw attempts of ``user``'s plans not yet on the portal."""
+    from django.db.models import CharField, Exists, OuterRef, Value
+    from django.db.models.functions import Cast, Concat
+
+    from qcity.inspections.models import Batch
+
+    units = publishing_units(user)
+    batches = (
+        Batch.objects.all() if units is None else Batch.objects.filter(plan__owner_unit__in=units)
+    )
+    published = PublishedDraw.objects.filter(
+        source=Concat(Value("inspections.draw:"), Cast(OuterRef("pk"), CharField()))
+    )
+    return (
+        Draw.objects.filter(batch__in=batches)
+        .annotate(on_portal=Exists(published))
+        .filter(on_portal=False)
+        .select_related("batch__plan")
+        .order_by("batch_id", "attempt")
+    )
+
+
+def published_rows(user: User):
+    """The portal rows of the results ``user``'s units published (for the provincial export)."""
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
+    sources = (
+        _owned_tasks(user)
+        .filter(status=Task.Status.PUBLISHED)
+        .annotate(source=Concat(Value("inspections.task:"), Cast("pk", CharField())))
+        .values("source")
+    )
+    return PublishedInspection.objects.filter(source__in=sources).order_by(
+        "published_at", "entity_code", "pk"
+    )
+
+
+def due_state(task: Task, calendar, today: dt.date) -> dict[str, Any]:
+    """Due date, working days overdue (>0) or left, for one waiting task."""
+    due = task.publish_due
+    if due is None:
+        result = getattr(task, "result", None)
+        due = publish_due_of(task, result.check_date) if result is not None else None
+    if due is None:
+        return {"due": None, "overdue": 0, "left": None, "soon": False}
+    between = calendar.between(due, today, allow_provisional=True)
+    overdue = max(0, between) if today > due else 0
+    left = -between if today <= due else 0
+    return {
+        "due": due,
+        "overdue": overdue,
+        "left": left,
+        "soon": today <= due and left <= DUE_SOON_WORKDAYS,
+    }
