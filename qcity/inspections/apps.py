@@ -8,6 +8,12 @@ class InspectionsConfig(AppConfig):
     verbose_name = _("双随机、一公开")
 
     def ready(self) -> None:
+        from qcity.core import files
+        from qcity.inspections import draw
+
+        # A draw's population snapshot has no attachment row: keep it from the orphan sweep.
+        files.register_keeper(draw.STORAGE_PREFIX, draw.stored_draw_files)
+
         # Indicators computed from inspections (ADR 0031): metrics imports no app; we come to it.
         from qcity.inspections import calculators
 

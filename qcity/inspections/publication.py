@@ -24,6 +24,7 @@ import datetime as dt
 import gzip
 import hashlib
 import logging
+import zlib
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -148,46 +149,6 @@ def publication_storage() -> Storage:
     return storages["publication"]
 
 
-def _draw_functions():
-    """``draw_record(draw) -> dict`` and ``population_bytes(draw) -> bytes`` of ``draw.py``.
-
-    The draw module is built in parallel; until it provides them, the record is read
-    from the ``Draw`` row in the documented record.json shape and the population from
-    its stored gzip file (the same sources the draw module uses).
-    """
-    from qcity.inspections import draw as draw_module
-
-    return (
-        getattr(draw_module, "draw_record", _record_from_row),
-        getattr(draw_module, "population_bytes", _population_from_storage),
-    )
-
-
-def _record_from_row(draw: Draw) -> dict[str, Any]:
-    return {
-        "format": "qcity-draw-record",
-        "format_version": 1,
-        "algorithm": draw.algorithm,
-        "algorithm_version": draw.algorithm_version,
-        "seed": draw.seed,
-        "parameters": draw.parameters,
-        "population_digest": draw.population_digest,
-        "population_size": draw.population_size,
-        "strata": draw.strata,
-        "selected": list(draw.selected_codes),
-        "batch": draw.batch.title,
-        "attempt": draw.attempt,
-        "reason": draw.reason,
-    }
-
-
-def _population_from_storage(draw: Draw) -> bytes:
-    from qcity.core import files
-
-    with files.storage().open(draw.population_file, "rb") as handle:
-        return gzip.decompress(handle.read())
-
-
 class DrawNotPublishable(Invalid):
     code = "draw_not_publishable"
 
@@ -198,7 +159,8 @@ def publish_draw_rows(draw: Draw, user: User) -> list[PublishedDraw]:
     Runs inside the caller's transaction, after it checked the actor. Population files
     are written before the rows and deleted again if anything here fails.
     """
-    record_of, population_of = _draw_functions()
+    from qcity.inspections.draw import draw_record, population_bytes
+
     attempts = list(
         Draw.objects.filter(batch_id=draw.batch_id, attempt__lte=draw.attempt)
         .select_related("batch__plan__owner_unit")
@@ -216,10 +178,10 @@ def publish_draw_rows(draw: Draw, user: User) -> list[PublishedDraw]:
             source = draw_source(each.pk)
             if source in done:
                 continue
-            record = record_of(each)
+            record = draw_record(each)
             try:
-                population = population_of(each)
-            except (OSError, ValueError, EOFError) as exc:
+                population = population_bytes(each)
+            except (OSError, ValueError, EOFError, zlib.error) as exc:
                 raise DrawNotPublishable(
                     _("第%(n)s次抽取的名录快照文件无法读取，不能公示。") % {"n": each.attempt}
                 ) from exc

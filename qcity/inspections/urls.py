@@ -2,11 +2,30 @@
 
 from django.urls import path
 
-urlpatterns: list = []
+from qcity.inspections import publication_views, views
+
+urlpatterns: list = [
+    path("checkitems/", views.checkitem_list, name="inspection_checkitems"),
+    path("plans/", views.plan_list, name="inspection_plans"),
+    path("plans/<int:pk>/", views.plan_detail, name="inspection_plan"),
+    path("plans/<int:pk>/batches/new/", views.batch_create, name="inspection_batch_create"),
+    path("batches/<int:pk>/", views.batch_detail, name="inspection_batch"),
+    path("batches/<int:pk>/edit/", views.batch_edit, name="inspection_batch_edit"),
+    path("batches/<int:pk>/step/", views.batch_step, name="inspection_batch_step"),
+    path("batches/<int:pk>/tasks.xlsx", views.batch_export, name="inspection_batch_export"),
+    path(
+        "batches/<int:pk>/draws/<int:attempt>/record.json",
+        views.draw_record_file,
+        name="inspection_draw_record",
+    ),
+    path(
+        "batches/<int:pk>/draws/<int:attempt>/population.csv",
+        views.draw_population_file,
+        name="inspection_draw_population",
+    ),
+]
 
 # 一公开: results due for publication, publishing, the provincial export (helper portal).
-from qcity.inspections import publication_views  # noqa: E402
-
 urlpatterns += [
     path("publication/", publication_views.publication_list, name="inspections_publication"),
     path(

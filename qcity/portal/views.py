@@ -22,6 +22,23 @@ from qcity.portal import selectors
 from qcity.portal.forms import ResultSearchForm
 
 PAGE_SIZE = 20
+# record.json's keys in the order docs/draw-algorithm.md lists them.
+RECORD_KEYS = (
+    "format",
+    "format_version",
+    "algorithm",
+    "algorithm_version",
+    "seed",
+    "parameters",
+    "population_digest",
+    "population_size",
+    "strata",
+    "selected",
+    "batch",
+    "attempt",
+    "reason",
+    "drawn_at",
+)
 CACHE_SECONDS = 300
 
 
@@ -121,8 +138,12 @@ def draw_record(request: HttpRequest, pk: int) -> HttpResponse:
     row = selectors.draw(_pk(pk))
     if row is None:
         raise Http404
-    # The record exactly as `qcity export_draw` writes it: UTF-8 JSON, readable by people.
-    body = json.dumps(row.record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    # The record as `qcity export_draw` writes it (UTF-8 JSON, its keys in the documented
+    # order: PostgreSQL's jsonb does not keep the order they were stored in).
+    record = row.record if isinstance(row.record, dict) else {}
+    ordered = {key: record[key] for key in RECORD_KEYS if key in record}
+    ordered.update({key: record[key] for key in sorted(record) if key not in ordered})
+    body = json.dumps(ordered, ensure_ascii=False, indent=2) + "\n"
     response = HttpResponse(body.encode(), content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename="record.json"
