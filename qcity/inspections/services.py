@@ -504,6 +504,8 @@ def update_batch(user: User, batch_pk: Any, spec: BatchSpec) -> SavedBatch:
             "inspections.batch.updated", by=user, obj=batch, details=_batch_details(batch, spec)
         )
     return SavedBatch(batch, checked.warnings)
+
+
 # --- the draw (docs/draw-algorithm.md) ------------------------------------------------------
 
 

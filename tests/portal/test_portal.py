@@ -71,6 +71,7 @@ def test_every_portal_page_works_anonymously_and_shows_no_personal_data(client, 
         if not url.endswith((".json", ".csv")):
             # Public pages may be cached; downloads get core's no-store like every attachment.
             assert "public" in response["Cache-Control"], url
+            assert not response.cookies, url  # no session, no CSRF cookie: cacheable
 
 
 @pytest.mark.usefixtures("published")
