@@ -18,3 +18,8 @@ class InspectionsConfig(AppConfig):
         from qcity.inspections import calculators
 
         calculators.register_all()
+
+        # Reminders of results due for publication, or overdue (core.jobs timer).
+        from qcity.inspections import publication_jobs
+
+        publication_jobs.register()
