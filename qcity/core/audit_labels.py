@@ -100,6 +100,9 @@ ACTION_LABELS: dict[str, Any] = {
     "inspections.followup.reopened": _("重新发起后续处理"),
     "inspections.followup.withdrawn": _("结果更正，后续处理无需办理"),
     "inspections.followup.close": _("办结后续处理"),
+    "inspections.task.publish": _("公示检查结果"),
+    "inspections.draw.published": _("公示抽取记录"),
+    "export.csv": _("导出 CSV"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -121,10 +124,12 @@ EXPORT_LABELS: dict[str, Any] = {
     "reporting.quarterly": _("季度工作报告"),
     "inspections.batch_tasks": _("抽查批次的检查任务"),
     "inspections.tasks": _("检查任务"),
+    "inspections.published_results": _("已公示的抽查结果（省级系统格式）"),
+    "inspections.due_results": _("待公示的抽查结果（省级系统格式）"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.
-EXPORT_ACTIONS = ("export.xlsx", "export.pdf")
+EXPORT_ACTIONS = ("export.xlsx", "export.pdf", "export.csv")
 
 DETAIL_LABELS: dict[str, Any] = {
     "reason": _("原因"),

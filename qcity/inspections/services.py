@@ -727,3 +727,48 @@ def complete_batch(user: User | None, batch_pk: Any) -> Transition:
     from qcity.core.workflow import take
 
     return take(BATCH, "complete", batch_pk, by=user)
+
+
+# --- 一公开 (publication) -------------------------------------------------------------------
+
+
+def publish_result(user, task_pk, *, late_reason: str = ""):
+    """Publish one task's result on the portal (TASK step ``publish``); past the deadline a
+    late reason is required (``late_reason_required``) and shown with the row.
+
+    Returns the ``PublishedInspection`` written.
+    """
+    from qcity.core.workflow import take
+    from qcity.portal.models import PublishedInspection
+
+    transition = take(TASK, "publish", task_pk, by=user, late_reason=late_reason)
+    return PublishedInspection.objects.get(source=publication.task_source(transition.subject.pk))
+
+
+def publish_draw(user, draw_pk) -> list:
+    """Publish a draw record with its population file, and the batch's earlier attempts.
+
+    Only the plan's owner (write scope on the batch, a plan-running role). Returns the
+    rows written (empty when everything was already published). Audited per attempt as
+    ``inspections.draw.published``.
+    """
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+    from django.http import Http404
+
+    from qcity.core.scope import get_for_write
+    from qcity.core.workflow import Forbidden, NotFound
+    from qcity.inspections.models import Draw
+
+    with transaction.atomic():
+        try:
+            draw = Draw.objects.get(pk=draw_pk)
+        except (Draw.DoesNotExist, ValueError, TypeError, ValidationError):
+            raise NotFound from None
+        try:
+            _batch, may_write = get_for_write(user, Batch.objects.all(), pk=draw.batch_id)
+        except Http404:
+            raise NotFound from None
+        if not may_write or getattr(user, "role", None) not in PLAN_RUNNERS:
+            raise Forbidden
+        return publication.publish_draw_rows(draw, user)

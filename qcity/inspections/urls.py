@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qcity.inspections import task_views, views
+from qcity.inspections import publication_views, task_views, views
 
 app_name = "inspections"
 
@@ -34,4 +34,23 @@ urlpatterns += [
     path("tasks/<int:pk>/", task_views.task_detail, name="task_detail"),
     path("follow-ups/", task_views.followup_list, name="followup_list"),
     path("follow-ups/<int:pk>/", task_views.followup_detail, name="followup_detail"),
+]
+
+# 一公开: results due for publication, publishing, the provincial export (helper portal).
+urlpatterns += [
+    path(
+        "publication/",
+        publication_views.publication_list,
+        name="inspections:inspections_publication",
+    ),
+    path(
+        "publication/draws/<int:pk>/publish/",
+        publication_views.publish_draw,
+        name="inspections:inspections_publish_draw",
+    ),
+    path(
+        "publication/export/<slug:kind>.<slug:fmt>",
+        publication_views.export,
+        name="inspections:inspections_publication_export",
+    ),
 ]
