@@ -77,6 +77,7 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "registry.demo_loaded": _("加载演示市场主体名录和执法检查人员"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
