@@ -12,19 +12,19 @@ a refused step keeps its stable code through the ``WorkflowError`` handler of
 a late publication without its reason …).
 """
 
-
 import datetime as dt
 from typing import Any, Literal
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from qcity.api import Error
 from qcity.core import workflow
 from qcity.core.api import TransitionOut
-from qcity.core.models import User
+from qcity.core.models import OrgUnit, User
 from qcity.core.paging import LimitOffset
 from qcity.core.scope import get_scoped_or_404, may_change, scoped
 from qcity.inspections import services
@@ -39,6 +39,7 @@ from qcity.inspections.models import (
     Task,
     TaskInspector,
 )
+from qcity.inspections.results import CLOSING_RESOLUTIONS
 
 router = Router(tags=["inspections"])
 
@@ -47,6 +48,8 @@ BatchStatus = Literal[tuple(Batch.Status.values)]
 TaskStatus = Literal[tuple(Task.Status.values)]
 FollowUpStatus = Literal[tuple(FollowUp.Status.values)]
 CheckItemKind = Literal[tuple(CheckItem.Kind.values)]
+# How a follow-up may be closed (not_needed is set only by a corrected result).
+Resolution = Literal[tuple(r.value for r in CLOSING_RESOLUTIONS)]
 RiskClassKey = Literal["A", "B", "C", "D", "-"]
 # Ids in filters are bounded: a foreign key's lookup is not range-checked by Django, and
 # 10**40 overflowed the database (500) on other endpoints before.
@@ -368,6 +371,10 @@ class BatchDetailOut(BatchOut):
         return _steps(services.BATCH, obj, context["request"].user)
 
 
+class BatchCreatedOut(BatchDetailOut):
+    warnings: list[str] = Field(..., description="允许但值得复核的参数（如一般事项比例偏高）")
+
+
 class BatchFilter(Schema):
     plan_id: int | None = Field(None, ge=1, le=MAX_ID)
     status: BatchStatus | None = None
@@ -404,29 +411,60 @@ def list_batches(request: HttpRequest, filters: Query[BatchFilter]):
     return batches.order_by("-plan__year", "plan_id", "number", "pk")
 
 
-@router.post("/inspections/batches", response={201: BatchDetailOut, **WRITE_RESPONSES})
+@router.post("/inspections/batches", response={201: BatchCreatedOut, **WRITE_RESPONSES})
 def create_batch(request: HttpRequest, payload: BatchIn):
     """Add a batch (草稿) to a plan of the caller's unit: items, scope, quotas, window, joint
-    departments. 404 ``not_found`` (the plan); 403 ``forbidden``; 422 what the form refuses."""
+    departments. The same checks as the batch form (``services.check_batch_spec``):
+    422 ``invalid_batch`` with the form's message; 404 ``not_found`` (the plan); 403
+    ``forbidden``. ``warnings`` says what was allowed but is worth a second look."""
     user = _user(request)
-    quotas = {
-        key: {k: v for k, v in quota.dict().items() if v is not None}
-        for key, quota in payload.quotas.items()
-    }
-    batch = services.create_batch(
+    items = {i.pk: i for i in scoped(user, CheckItem.objects.filter(pk__in=payload.check_item_ids))}
+    unknown = [pk for pk in payload.check_item_ids if pk not in items]
+    if unknown:
+        raise services.BatchInvalid(
+            _("抽查事项不存在：%(ids)s") % {"ids": "、".join(map(str, unknown))},
+            field="check_items",
+        )
+    units = OrgUnit.objects.in_bulk([p.unit_id for p in payload.participants])
+    missing = [p.unit_id for p in payload.participants if p.unit_id not in units]
+    if missing:
+        raise services.BatchInvalid(
+            _("联合参与部门不存在：%(ids)s") % {"ids": "、".join(map(str, missing))},
+            field="participants",
+        )
+    quotas = {}
+    for cls, quota in payload.quotas.items():
+        if (quota.ratio is None) == (quota.count is None):
+            raise services.BatchInvalid(
+                _("“%(cls)s”须给出抽查比例（ratio）或户数（count）之一")
+                % {"cls": services.quota_class_label(cls)},
+                field=f"quota_{cls}",
+            )
+        quotas[cls] = (
+            ("ratio", quota.ratio) if quota.ratio is not None else ("count", str(quota.count))
+        )
+    population = payload.population_filter
+    saved = services.create_batch(
         user,
         payload.plan_id,
-        title=payload.title,
-        check_item_ids=payload.check_item_ids,
-        population_filter={k: v for k, v in payload.population_filter.dict().items() if v},
-        quotas=quotas,
-        exclude_checked_within_days=payload.exclude_checked_within_days,
-        min_inspectors=payload.min_inspectors,
-        window_start=payload.window_start,
-        window_end=payload.window_end,
-        participants=[(p.unit_id, p.inspectors_per_task) for p in payload.participants],
+        services.BatchSpec(
+            title=payload.title,
+            check_items=[items[pk] for pk in dict.fromkeys(payload.check_item_ids)],
+            region_codes=population.region_codes,
+            industry_prefixes=population.industry_prefixes,
+            kinds=population.kinds,
+            statuses=population.statuses,
+            window_start=payload.window_start,
+            window_end=payload.window_end,
+            quotas=quotas,
+            exclude_checked_within_days=payload.exclude_checked_within_days,
+            min_inspectors=payload.min_inspectors,
+            participants=[(units[p.unit_id], p.inspectors_per_task) for p in payload.participants],
+        ),
     )
-    return Status(201, _batch_detail(user, batch.pk))
+    batch = _batch_detail(user, saved.batch.pk)
+    batch.warnings = [str(w) for w in saved.warnings]
+    return Status(201, batch)
 
 
 @router.get("/inspections/batches/{batch_id}", response=BatchDetailOut)
@@ -741,7 +779,13 @@ class FollowUpOut(Schema):
     status_label: str
     opened_at: dt.datetime
     due_date: dt.date | None
+    resolution: str
+    resolution_label: str
     outcome: str
+
+    @staticmethod
+    def resolve_resolution_label(obj: FollowUp) -> str:
+        return str(obj.get_resolution_display()) if obj.resolution else ""
 
     @staticmethod
     def resolve_entity_code(obj: FollowUp) -> str:
@@ -765,6 +809,11 @@ class FollowUpFilter(Schema):
 
 
 class CloseIn(Schema):
+    resolution: Resolution = Field(
+        ...,
+        description="办结方式：filed 已立案查处 / rectified 已整改到位 / "
+        "no_violation 经核查无违法行为 / transferred 已移送有关部门",
+    )
     outcome: str = Field(..., min_length=1, max_length=5000, description="处理结果")
 
 
@@ -794,5 +843,7 @@ def get_follow_up(request: HttpRequest, follow_up_id: int):
 def close_follow_up(request: HttpRequest, follow_up_id: int, payload: CloseIn):
     """Close a follow-up with its outcome (the owner unit)."""
     user = _user(request)
-    services.close_follow_up(user, follow_up_id, outcome=payload.outcome)
+    services.close_follow_up(
+        user, follow_up_id, resolution=payload.resolution, outcome=payload.outcome
+    )
     return get_scoped_or_404(user, _follow_ups(user), pk=follow_up_id)
