@@ -39,7 +39,6 @@ from qcity.inspections.models import (
     Task,
     TaskInspector,
 )
-from qcity.inspections.results import CLOSING_RESOLUTIONS
 
 router = Router(tags=["inspections"])
 
@@ -48,8 +47,8 @@ BatchStatus = Literal[tuple(Batch.Status.values)]
 TaskStatus = Literal[tuple(Task.Status.values)]
 FollowUpStatus = Literal[tuple(FollowUp.Status.values)]
 CheckItemKind = Literal[tuple(CheckItem.Kind.values)]
-# How a follow-up may be closed (not_needed is set only by a corrected result).
-Resolution = Literal[tuple(r.value for r in CLOSING_RESOLUTIONS)]
+# How a follow-up may be closed (results.CLOSING_RESOLUTIONS, once the task work is merged).
+Resolution = str
 RiskClassKey = Literal["A", "B", "C", "D", "-"]
 # Ids in filters are bounded: a foreign key's lookup is not range-checked by Django, and
 # 10**40 overflowed the database (500) on other endpoints before.
@@ -779,13 +778,7 @@ class FollowUpOut(Schema):
     status_label: str
     opened_at: dt.datetime
     due_date: dt.date | None
-    resolution: str
-    resolution_label: str
     outcome: str
-
-    @staticmethod
-    def resolve_resolution_label(obj: FollowUp) -> str:
-        return str(obj.get_resolution_display()) if obj.resolution else ""
 
     @staticmethod
     def resolve_entity_code(obj: FollowUp) -> str:
