@@ -77,6 +77,16 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "registry.entities.imported": _("批量导入市场主体名录"),
+    "inspections.defaults_loaded": _("加载双随机参考数据"),
+    "inspections.plan.created": _("新建年度抽查工作计划"),
+    "inspections.batch.created": _("新建抽查批次"),
+    "inspections.batch.updated": _("修改抽查批次"),
+    "inspections.batch.draw": _("随机抽取检查对象"),
+    "inspections.batch.redraw": _("重新抽取检查对象"),
+    "inspections.batch.draw_refused": _("抽取检查对象未成功"),
+    "inspections.batch.assign": _("随机分派检查人员"),
+    "inspections.batch.assign_refused": _("随机分派检查人员未成功"),
     "registry.demo_loaded": _("加载演示市场主体名录和执法检查人员"),
 }
 
@@ -96,6 +106,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "reporting.cycle_reports": _("报送周期的进展报告"),
     "assessment.ranking": _("年度考核排名"),
     "reporting.quarterly": _("季度工作报告"),
+    "inspections.batch_tasks": _("抽查批次的检查任务"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.

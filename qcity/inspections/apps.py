@@ -6,3 +6,10 @@ class InspectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "qcity.inspections"
     verbose_name = _("双随机、一公开")
+
+    def ready(self) -> None:
+        from qcity.core import files
+        from qcity.inspections import draw
+
+        # A draw's population snapshot has no attachment row: keep it from the orphan sweep.
+        files.register_keeper(draw.STORAGE_PREFIX, draw.stored_draw_files)

@@ -1,5 +1,26 @@
 """URLs of inspections (prefix set in qcity/urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from qcity.inspections import views
+
+urlpatterns: list = [
+    path("checkitems/", views.checkitem_list, name="inspection_checkitems"),
+    path("plans/", views.plan_list, name="inspection_plans"),
+    path("plans/<int:pk>/", views.plan_detail, name="inspection_plan"),
+    path("plans/<int:pk>/batches/new/", views.batch_create, name="inspection_batch_create"),
+    path("batches/<int:pk>/", views.batch_detail, name="inspection_batch"),
+    path("batches/<int:pk>/edit/", views.batch_edit, name="inspection_batch_edit"),
+    path("batches/<int:pk>/step/", views.batch_step, name="inspection_batch_step"),
+    path("batches/<int:pk>/tasks.xlsx", views.batch_export, name="inspection_batch_export"),
+    path(
+        "batches/<int:pk>/draws/<int:attempt>/record.json",
+        views.draw_record_file,
+        name="inspection_draw_record",
+    ),
+    path(
+        "batches/<int:pk>/draws/<int:attempt>/population.csv",
+        views.draw_population_file,
+        name="inspection_draw_population",
+    ),
+]
