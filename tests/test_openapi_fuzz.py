@@ -36,6 +36,7 @@ from qcity.core.services import issue_api_token
 from qcity.inspections import services as inspection_services
 from qcity.metrics.services import load_default_indicators
 from qcity.reporting.services import open_cycle
+from tests.inspections.draw_helpers import use_tmp_store
 from tests.inspections.test_api_scope import build_county
 
 SEED = 20261128
@@ -152,7 +153,9 @@ for _service, _method, _path in [
 
 
 @pytest.fixture
-def bearer(plan, personas, calendar) -> dict[str, str]:
+def bearer(plan, personas, calendar, settings, tmp_path) -> dict[str, str]:
+    # Draws keep their population files: in the test's own directory.
+    use_tmp_store(settings, tmp_path)
     # The indicator catalogue, so that value entry meets real indicators, not only 404s.
     load_default_indicators()
     # Two counties' inspection plans, batches, draws, tasks and follow-ups.

@@ -13,7 +13,7 @@ a late publication without its reason …).
 """
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest
@@ -53,6 +53,7 @@ RiskClassKey = Literal["A", "B", "C", "D", "-"]
 # Ids in filters are bounded: a foreign key's lookup is not range-checked by Django, and
 # 10**40 overflowed the database (500) on other endpoints before.
 MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 BATCH_STATUS_LABELS = dict(Batch.Status.choices)
@@ -258,7 +259,7 @@ class ParticipantIn(Schema):
 class BatchIn(Schema):
     plan_id: int = Field(..., ge=1, le=MAX_ID)
     title: str = Field(..., min_length=1, max_length=200, description="批次名称")
-    check_item_ids: list[int] = Field(..., min_length=1, max_length=100, description="抽查事项")
+    check_item_ids: list[Id] = Field(..., min_length=1, max_length=100, description="抽查事项")
     population_filter: PopulationFilterIn = Field(default_factory=PopulationFilterIn)
     quotas: dict[RiskClassKey, QuotaIn] = Field(
         ..., description="各风险类别（A–D，“-”为未分类）的抽查比例或户数"

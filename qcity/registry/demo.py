@@ -10,8 +10,8 @@ The entities look like a real register: names are 县名 + 字号 + 行业 (``�
 ``西丰县老李副食店``) with the GB/T 4754-2017 industry code the name implies, kinds and
 statuses in plausible shares, credit-risk classes A 30 % · B 50 % · C 15 % · D 5 % of the
 classified ones, and 统一社会信用代码 that pass both check digits of GB 32100 (regulations
-§6): ``9`` (market regulation), the category (1 企业, 2 个体工商户, 3 农民专业合作社), the county's
-GB/T 2260 code, a nine-character body with its GB 11714 check digit and the final check.
+§6), made by ``registry.codes.make_uscc`` with the county's GB/T 2260 code and the category
+of the entity's kind (1 企业, 2 个体工商户, 3 农民专业合作社).
 
 Deterministic (a ``random.Random`` seeded with the seed and nothing else), bulk-written
 (one INSERT per thousand rows: it takes well under a second), audited as one event (and one
@@ -33,47 +33,11 @@ from qcity.core import audit
 from qcity.core.demo import DEMO_PASSWORD, DemoDataRefused
 from qcity.core.models import OrgUnit, Role, User
 from qcity.core.orgdata import COUNTIES
+from qcity.registry.codes import make_uscc
 from qcity.registry.models import Conflict, Inspector, MarketEntity, Speciality
 
 SEED = 2026
 SIZE = 3000
-
-# --- 统一社会信用代码 (GB 32100-2015, regulations §6) ------------------------------------------
-
-USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
-ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
-KIND_CATEGORY = {
-    MarketEntity.Kind.ENTERPRISE: "1",
-    MarketEntity.Kind.INDIVIDUAL: "2",
-    MarketEntity.Kind.COOPERATIVE: "3",
-}
-
-
-def _org_check(body: str) -> str:
-    """GB 11714 check character of an eight-character 主体标识码 body (letters A=10 … Z=35)."""
-    total = sum(int(c, 36) * w for c, w in zip(body, ORG_WEIGHTS, strict=True))
-    value = 11 - total % 11
-    return {10: "X", 11: "0"}.get(value, str(value))
-
-
-def uscc_check(first17: str) -> str:
-    """The 18th character of a 统一社会信用代码 (weights 3^(i-1) mod 31; 31 → 0)."""
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
-    return USCC_CHARS[(31 - total % 31) % 31]
-
-
-def demo_uscc(region_code: str, serial: int, kind: str) -> str:
-    """A valid code for the ``serial``-th demo entity of a county.
-
-    Enterprises and cooperatives get an all-digit body as the old 组织机构代码 had;
-    个体工商户 the ``MA`` bodies the registration offices hand out since 2016.
-    """
-    category = KIND_CATEGORY.get(kind, "9")
-    body = f"MA{serial:06d}" if kind == MarketEntity.Kind.INDIVIDUAL else f"{serial + 10**7:08d}"
-    first17 = f"9{category}{region_code}{body}{_org_check(body)}"
-    return first17 + uscc_check(first17)
-
 
 # --- names and industries ---------------------------------------------------------------------
 
@@ -209,7 +173,7 @@ def _entity(rng: random.Random, region_code: str, county: str, serial: int, owne
     abnormal = risk in ("C", "D") and rng.random() < 0.25
     place = rng.choice(PLACES[region_code])
     return MarketEntity(
-        code=demo_uscc(region_code, serial, kind),
+        code=make_uscc(region_code, serial, kind),
         code_kind=MarketEntity.CodeKind.USCC,
         name=name,
         kind=kind,

@@ -35,7 +35,7 @@ from qcity.inspections.models import (
     Task,
     TaskInspector,
 )
-from qcity.registry.demo import demo_uscc
+from qcity.registry.codes import make_uscc
 from qcity.registry.models import Inspector, MarketEntity
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def build_county(personas, county: str, region: str, officer: str, *, serial: in
     )
     entities = [
         MarketEntity.objects.create(
-            code=demo_uscc(region, serial + n, MarketEntity.Kind.ENTERPRISE),
+            code=make_uscc(region, serial + n, MarketEntity.Kind.ENTERPRISE),
             name=f"{county}测试食品有限公司{n}",
             kind=MarketEntity.Kind.ENTERPRISE,
             region_code=region,

@@ -12,6 +12,7 @@ from qcity.core.demo import DemoDataRefused, create_demo_users
 from qcity.core.models import AuditEvent, Role, User
 from qcity.core.orgdata import COUNTIES
 from qcity.registry import demo
+from qcity.registry.codes import is_valid_uscc
 from qcity.registry.models import Conflict, Inspector, MarketEntity
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,8 @@ def test_the_register_is_realistic_and_valid(demo_users):
     loaded = demo.load_demo_register()
     entities = list(MarketEntity.objects.all())
     assert loaded.entities == len(entities) >= 2500
-    assert all(passes_gb32100(e.code) for e in entities)
+    assert all(passes_gb32100(e.code) and is_valid_uscc(e.code) for e in entities)
+    assert len({e.code for e in entities}) == len(entities)
     # Real county codes of Tieling, each entity owned by its county's bureau.
     counties = dict(COUNTIES)
     assert {e.region_code for e in entities} == set(counties)
