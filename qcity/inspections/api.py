@@ -39,6 +39,7 @@ from qcity.inspections.models import (
     Task,
     TaskInspector,
 )
+from qcity.inspections.results import CLOSING_RESOLUTIONS
 
 router = Router(tags=["inspections"])
 
@@ -47,8 +48,8 @@ BatchStatus = Literal[tuple(Batch.Status.values)]
 TaskStatus = Literal[tuple(Task.Status.values)]
 FollowUpStatus = Literal[tuple(FollowUp.Status.values)]
 CheckItemKind = Literal[tuple(CheckItem.Kind.values)]
-# How a follow-up may be closed (results.CLOSING_RESOLUTIONS, once the task work is merged).
-Resolution = str
+# How a follow-up may be closed (not_needed is set only by a corrected result).
+Resolution = Literal[tuple(r.value for r in CLOSING_RESOLUTIONS)]
 RiskClassKey = Literal["A", "B", "C", "D", "-"]
 # Ids in filters are bounded: a foreign key's lookup is not range-checked by Django, and
 # 10**40 overflowed the database (500) on other endpoints before.
@@ -626,7 +627,8 @@ class TaskOut(Schema):
     owner_unit: str
     status: str
     status_label: str
-    publish_due: dt.date | None
+    publish_due: dt.date | None = Field(..., description="公示期限：检查日期起 20 个工作日")
+    publish_due_provisional: bool
     status_changed_at: dt.datetime | None
 
     @staticmethod
@@ -696,6 +698,10 @@ class ResultIn(Schema):
     check_date: dt.date = Field(..., description="检查日期")
 
 
+class CorrectionIn(ResultIn):
+    reason: str = Field(..., min_length=1, max_length=2000, description="更正理由")
+
+
 class PublishIn(Schema):
     late_reason: str = Field("", max_length=2000, description="逾期公示理由（超过公示期限时必填）")
 
@@ -750,6 +756,21 @@ def enter_result(request: HttpRequest, task_id: int, payload: ResultIn):
     return _task_detail(user, task_id)
 
 
+@router.put("/inspections/tasks/{task_id}/result", response={200: TaskDetailOut, **WRITE_RESPONSES})
+def correct_result(request: HttpRequest, task_id: int, payload: CorrectionIn):
+    """Correct an entered, unpublished result, with a reason (an assigned inspector only)."""
+    user = _user(request)
+    services.correct_result(
+        user,
+        task_id,
+        codes=payload.codes,
+        findings=payload.findings,
+        check_date=payload.check_date,
+        reason=payload.reason,
+    )
+    return _task_detail(user, task_id)
+
+
 @router.post(
     "/inspections/tasks/{task_id}/publish", response={200: TaskDetailOut, **WRITE_RESPONSES}
 )
@@ -779,7 +800,14 @@ class FollowUpOut(Schema):
     status_label: str
     opened_at: dt.datetime
     due_date: dt.date | None
+    due_provisional: bool = Field(..., description="期限跨入尚未录入的年度日历时为暂定")
+    resolution: str
+    resolution_label: str
     outcome: str
+
+    @staticmethod
+    def resolve_resolution_label(obj: FollowUp) -> str:
+        return str(obj.get_resolution_display()) if obj.resolution else ""
 
     @staticmethod
     def resolve_entity_code(obj: FollowUp) -> str:

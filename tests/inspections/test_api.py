@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.test import Client
 
 from qcity.core.models import AuditEvent, OrgUnit
@@ -248,3 +249,107 @@ def test_a_plan_made_through_the_api_is_dated_and_counted(api, kaiyuan_world):
     listed = kaiyuan.get("/api/v1/inspections/plans", {"year": 2026}).json()
     assert [(p["id"], p["batches"]) for p in listed["items"]] == [(plan["id"], 1)]
     assert dt.datetime.fromisoformat(listed["items"][0]["created_at"])
+
+
+# --- results (谁检查谁录入) and follow-ups ----------------------------------------------------
+
+
+@pytest.fixture
+def assigned(api, kaiyuan_world, calendar) -> dict:
+    """kaiyuan's batch drawn and assigned; the demo inspector's tasks and the others."""
+    kaiyuan = api("kaiyuan")
+    plan = make_plan(kaiyuan)
+    batch = post(kaiyuan, "batches", batch_body(plan["id"], kaiyuan_world["item"])).json()
+    assert post(kaiyuan, f"batches/{batch['id']}/draw").status_code == 200
+    assert post(kaiyuan, f"batches/{batch['id']}/assign").status_code == 200
+    mine = api("inspector").get("/api/v1/inspections/tasks", {"mine": "true"}).json()["items"]
+    others = Task.objects.exclude(pk__in=[t["id"] for t in mine])
+    assert mine and others.exists()
+    return {"batch": batch, "mine": mine[0]["id"], "other": others.first().pk}
+
+
+RESULT = {"codes": ["06"], "findings": "散装熟食无标签，已抽样送检。", "check_date": "2026-11-10"}
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), tick=False)
+def test_the_assigned_inspector_enters_the_result_and_the_county_closes_the_follow_up(
+    api, assigned
+):
+    inspector, kaiyuan = api("inspector"), api("kaiyuan")
+    task = assigned["mine"]
+    detail = inspector.get(f"/api/v1/inspections/tasks/{task}").json()
+    assert [s["name"] for s in detail["available_steps"]] == ["enter_result"]
+
+    entered = post(inspector, f"tasks/{task}/result", RESULT)
+    assert entered.status_code == 200, entered.content
+    body = entered.json()
+    assert body["status"] == "checked"
+    assert body["result"]["codes"] == ["06"] and body["result"]["entered_by"] == "inspector"
+    assert body["result"]["code_names"] == ["发现问题待后续处理"]
+    # 20 working days from the check date (2026-11-10), over the holiday calendar.
+    assert body["publish_due"] == "2026-12-08"
+
+    # 发现问题待后续处理 opened a follow-up for the county bureau, which closes it.
+    follow_ups = kaiyuan.get("/api/v1/inspections/follow-ups", {"status": "open"}).json()
+    assert [f["task_id"] for f in follow_ups["items"]] == [task]
+    follow_up = follow_ups["items"][0]["id"]
+    assert inspector.get(f"/api/v1/inspections/follow-ups/{follow_up}").status_code == 404
+    no_resolution = post(kaiyuan, f"follow-ups/{follow_up}/close", {"outcome": "已立案"})
+    assert refusal(no_resolution) == (422, "invalid_request")
+    closed = post(
+        kaiyuan,
+        f"follow-ups/{follow_up}/close",
+        {"resolution": "filed", "outcome": "检验不合格，已立案调查。"},
+    )
+    assert closed.status_code == 200, closed.content
+    assert (closed.json()["status"], closed.json()["resolution_label"]) == ("closed", "已立案查处")
+    again = post(kaiyuan, f"follow-ups/{follow_up}/close", {"resolution": "filed", "outcome": "x"})
+    assert refusal(again) == (409, "step_not_allowed")
+
+    # A correction needs its reason; then the result says what was corrected.
+    corrected = api("inspector").put(
+        f"/api/v1/inspections/tasks/{task}/result",
+        {**RESULT, "codes": ["05"], "findings": "已责令改正。", "reason": "误选结果"},
+        content_type="application/json",
+    )
+    assert corrected.status_code == 200, corrected.content
+    assert corrected.json()["result"]["codes"] == ["05"]
+    history = inspector.get(f"/api/v1/inspections/tasks/{task}/transitions").json()
+    assert [t["step"] for t in history] == ["enter_result", "correct_result"]
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), tick=False)
+def test_only_an_assigned_inspector_may_enter_the_result(api, assigned):
+    task, other = assigned["mine"], assigned["other"]
+    # Those who see the task but are not assigned: 403 forbidden (谁检查谁录入).
+    for name in ("kaiyuan", "coordinator"):
+        assert refusal(post(api(name), f"tasks/{task}/result", RESULT)) == (403, "forbidden")
+    # Those who do not see it: 404, as if it did not exist.
+    assert refusal(post(api("xifeng"), f"tasks/{task}/result", RESULT)) == (404, "not_found")
+    assert refusal(post(api("inspector"), f"tasks/{other}/result", RESULT)) == (404, "not_found")
+    assert refusal(post(api("anonymous"), f"tasks/{task}/result", RESULT)) == (
+        401,
+        "unauthenticated",
+    )
+    assert not Task.objects.filter(status="checked").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"codes": []}, "invalid_request"),
+        ({"codes": ["99"]}, "codes_unknown"),
+        ({"codes": ["01", "06"]}, "codes_exclusive"),
+        ({"findings": ""}, "findings_required"),
+        ({"check_date": "2026-12-01"}, "check_date_future"),
+        ({"check_date": "2026-08-01"}, "check_date_before_window"),
+        ({"check_date": "yesterday"}, "invalid_request"),
+        ({"findings": "x" * 5001}, "invalid_request"),
+    ],
+)
+@time_machine.travel(dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), tick=False)
+def test_a_bad_result_is_refused_with_its_code(api, assigned, change, code):
+    response = post(api("inspector"), f"tasks/{assigned['mine']}/result", {**RESULT, **change})
+    assert refusal(response) == (422, code)
+    task = Task.objects.get(pk=assigned["mine"])
+    assert task.status == "pending" and not hasattr(task, "result")
