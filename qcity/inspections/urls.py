@@ -41,16 +41,16 @@ urlpatterns += [
     path(
         "publication/",
         publication_views.publication_list,
-        name="inspections:inspections_publication",
+        name="inspections_publication",
     ),
     path(
         "publication/draws/<int:pk>/publish/",
         publication_views.publish_draw,
-        name="inspections:inspections_publish_draw",
+        name="inspections_publish_draw",
     ),
     path(
         "publication/export/<slug:kind>.<slug:fmt>",
         publication_views.export,
-        name="inspections:inspections_publication_export",
+        name="inspections_publication_export",
     ),
 ]
