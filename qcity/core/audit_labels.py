@@ -78,6 +78,7 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
     "registry.entities.imported": _("批量导入市场主体名录"),
+    "import.job_queued": _("提交导入任务"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).

@@ -596,3 +596,157 @@ def human_lines(result: ImportResult) -> list[str]:
     if result.errors_file:
         lines.append(f"错误清单：{result.errors_file}")
     return lines
+
+
+# --- browser jobs -----------------------------------------------------------------------------
+# The page stores the upload and enqueues a django-tasks task; the worker runs the same
+# ``run_import`` as the command, reporting progress to a file beside the upload (the
+# import's own transactions would hide progress written to the database until they end).
+
+UPLOAD_EXTENSIONS = (".csv", ".xlsx")
+PROGRESS_NAME = "progress.json"
+
+
+def job_dir(job: Any) -> Path:
+    from django.conf import settings
+
+    return Path(settings.IMPORT_DIR) / str(job.pk)
+
+
+def job_input(job: Any) -> Path:
+    return job_dir(job) / job.stored_name
+
+
+def job_errors_path(job: Any) -> Path:
+    path = job_input(job)
+    return path.with_name(path.name + ERRORS_SUFFIX)
+
+
+def create_job(
+    spec: ImportSpec,
+    upload: Any,
+    *,
+    kind: str,
+    by: Any,
+    dry_run: bool,
+    all_or_nothing: bool,
+    task: Any,
+) -> Any:
+    """Keep an uploaded file, check it is a readable table with the spec's columns, enqueue it.
+
+    :raises ImportFileError: too large, not CSV/XLSX, unreadable, or missing a column;
+        nothing is kept.
+    """
+    import shutil
+
+    from django.conf import settings
+
+    from qcity.core import audit
+    from qcity.core.models import ImportJob
+
+    name = Path(upload.name or "import.csv").name[-255:]
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if (upload.size or 0) > limit:
+        raise ImportFileError(
+            "too_large",
+            f"文件过大（上限 {limit // (1024 * 1024)} MB）；更大的名录请由管理员用命令 import_entities 导入",
+        )
+    extension = Path(name).suffix.lower()
+    if extension not in UPLOAD_EXTENSIONS:
+        raise ImportFileError("format", "只能导入CSV（UTF-8或GB18030）或XLSX文件")
+    if by.unit_id is None:
+        raise ImportFileError("no_unit", "您的账户没有所属单位，不能导入")
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind,
+            uploaded_by=by,
+            owner_unit_id=by.unit_id,
+            file_name=name,
+            stored_name="input" + extension,
+            dry_run=dry_run,
+            all_or_nothing=all_or_nothing,
+        )
+        directory = job_dir(job)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            with job_input(job).open("wb") as f:
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                    f.write(chunk)
+            table = open_table(job_input(job))
+            map_headers(spec, table.headers)
+            close = getattr(table.rows, "close", None)
+            if close:
+                close()
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        job.sha256 = digest.hexdigest()
+        job.save(update_fields=["sha256"])
+        audit.record(
+            "import.job_queued",
+            by=by,
+            obj=job,
+            details={"kind": kind, "file": name, "sha256": job.sha256, "dry_run": dry_run},
+        )
+        # The task row is written in this transaction (database backend): both or neither.
+        task.enqueue(job.pk)
+    return job
+
+
+def write_progress(job: Any, done: int, total: int) -> None:
+    path = job_dir(job) / PROGRESS_NAME
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f'{{"done": {int(done)}, "total": {int(total)}}}', encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_progress(job: Any) -> tuple[int, int]:
+    import json
+
+    try:
+        data = json.loads((job_dir(job) / PROGRESS_NAME).read_text(encoding="utf-8"))
+        return int(data["done"]), int(data["total"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, 0
+
+
+def run_job(job_id: int, importer: Callable[..., ImportResult]) -> dict[str, int]:
+    """Run a queued job once (the task's body); every outcome is recorded on the job."""
+    import logging
+
+    from django.utils import timezone
+
+    from qcity.core.models import ImportJob
+
+    Status = ImportJob.Status
+    claimed = ImportJob.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING
+    )
+    if not claimed:
+        return {}
+    job = ImportJob.objects.select_related("uploaded_by").get(pk=job_id)
+    write_progress(job, 0, 0)
+    try:
+        result = importer(
+            str(job_input(job)),
+            by=job.uploaded_by,
+            dry_run=job.dry_run,
+            all_or_nothing=job.all_or_nothing,
+            progress=lambda done, total: write_progress(job, done, total),
+            source_name=job.file_name,
+        )
+    except ImportFileError as exc:
+        job.status, job.message = Status.FAILED, exc.message[:500]
+    except Exception:
+        logging.getLogger(__name__).exception("import job %s failed", job_id)
+        job.status, job.message = Status.FAILED, "导入时发生系统错误，已记录日志；请联系管理员"
+    else:
+        job.summary = result.summary()
+        job.status = Status.REFUSED if result.refused else Status.DONE
+        job.has_errors_file = bool(result.errors_file)
+        job.message = "演练：已回滚，未保存" if job.dry_run else ""
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "message", "summary", "has_errors_file", "finished_at"])
+    return job.summary

@@ -16,8 +16,17 @@ from typing import Any
 
 from django.db import connection
 from django.utils import timezone
+from django_tasks import task
 
-from qcity.core.imports import BatchCounts, Column, ImportSpec, Issue, run_import
+from qcity.core.imports import (
+    BatchCounts,
+    Column,
+    ImportSpec,
+    Issue,
+    create_job,
+    run_import,
+    run_job,
+)
 from qcity.core.models import OrgUnit, User
 from qcity.core.scope import units_in_scope
 from qcity.registry import codes
@@ -582,4 +591,28 @@ def import_entities(
         all_or_nothing=all_or_nothing,
         progress=progress,
         source_name=source_name,
+    )
+
+
+# --- the browser job --------------------------------------------------------------------------
+
+JOB_KIND = "registry.entities"
+
+
+@task()
+def run_entity_import_job(job_id: int) -> dict[str, int]:
+    """The worker's side of the browser import (``qcity db_worker``)."""
+    return run_job(job_id, import_entities)
+
+
+def start_entity_import(upload: Any, *, by: User, dry_run: bool, all_or_nothing: bool) -> Any:
+    """Keep the upload and enqueue its import; raises ``ImportFileError`` for a bad file."""
+    return create_job(
+        EntityImport(by),
+        upload,
+        kind=JOB_KIND,
+        by=by,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        task=run_entity_import_job,
     )
