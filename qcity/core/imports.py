@@ -446,8 +446,9 @@ def run_import(
     seen: dict[str, int] = {}  # key → hash of its values (duplicates in one file)
 
     def note(issue: Issue, *, error: bool) -> None:
+        # ``errors`` counts refused rows (a row with two problems is one row, listed twice
+        # in the errors file); ``warnings`` counts the warnings themselves.
         if error:
-            result.errors += 1
             errors_file.add(issue)
         else:
             result.warnings += 1
@@ -459,6 +460,7 @@ def run_import(
         counts = spec.write_batch(batch)
         for issue in counts.refused:
             note(issue, error=True)
+        result.errors += len(counts.refused)
         result.created += counts.created
         result.updated += counts.updated
         result.unchanged += counts.unchanged
@@ -509,6 +511,7 @@ def run_import(
             for issue in row_warnings:
                 note(issue, error=False)
             if values is None or row_errors:
+                result.errors += 1
                 for issue in row_errors:
                     note(issue, error=True)
                 if not row_errors:  # a spec that refuses must say why; never drop silently
@@ -537,6 +540,7 @@ def run_import(
                         ),
                         error=True,
                     )
+                    result.errors += 1
                 continue
             seen[key] = digest
             batch.append((number, values))
