@@ -590,7 +590,9 @@ def human_lines(result: ImportResult) -> list[str]:
         lines.append(
             f"第 {issue.row} 行 {issue.column}“{issue.value}”：{issue.reason}（{kind}，{issue.code}）"
         )
-    prefix = "（演练，已回滚，未保存）" if result.dry_run else "（未写入）" if result.refused else ""
+    prefix = (
+        "（演练，已回滚，未保存）" if result.dry_run else "（未写入）" if result.refused else ""
+    )
     lines.append(
         f"{prefix}共 {result.rows} 行：新增 {result.created}，更新 {result.updated}，"
         f"未变 {result.unchanged}，错误 {result.errors}，警告 {result.warnings}"
