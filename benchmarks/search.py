@@ -122,6 +122,9 @@ def _load(n: int) -> None:
                     copy.write_row(
                         (*row, "uscc", "", "enterprise", "", "active", False, False, "now", "now")
                     )
+            # The deferred foreign-key checks of the COPY run first: CREATE INDEX refuses
+            # a table with pending trigger events.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(search.PG_INDEX)
             cursor.execute("ANALYZE registry_marketentity")
         else:
