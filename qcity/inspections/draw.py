@@ -199,17 +199,21 @@ def population_texts(rows: QuerySet[MarketEntity], strata: list[str]) -> dict[st
             cursor.execute(query, params)
             found = dict(cursor.fetchall())
     else:
-        # SQLite keeps the subquery's order through an aggregate with no GROUP BY (an
-        # ORDER BY subquery under an aggregate is never flattened); BINARY is memcmp.
-        # One pass over the code-ordered rows, one FILTERed group_concat per stratum.
-        classes = [("" if s == drawalgo.UNCLASSIFIED else s) for s in strata]
-        columns = ", ".join(
-            "group_concat(code, char(10)) FILTER (WHERE risk_class = %s)" for _ in classes
-        )
-        query = f'SELECT {columns} FROM ({sql} ORDER BY "code") AS population'
+        # One query per stratum. SQLite keeps an ORDER BY subquery's order through an
+        # aggregate (such a subquery under an aggregate is never flattened) and BINARY is
+        # memcmp. With the default filter the index (status, risk_class, code) serves each
+        # stratum as one covering range already in code order: no sort, no table look-up.
+        found = {}
         with connection.cursor() as cursor:
-            cursor.execute(query, [*classes, *params])
-            found = dict(zip(classes, cursor.fetchone(), strict=True))
+            for stratum in strata:
+                risk = "" if stratum == drawalgo.UNCLASSIFIED else stratum
+                one = rows.filter(risk_class=risk).order_by().values_list("code")
+                sql, params = one.query.sql_with_params()
+                cursor.execute(
+                    f'SELECT group_concat(code, char(10)) FROM ({sql} ORDER BY "code") AS population',
+                    params,
+                )
+                found[risk] = cursor.fetchone()[0]
     texts = {}
     for stratum in strata:
         text = found.get("" if stratum == drawalgo.UNCLASSIFIED else stratum)

@@ -43,4 +43,6 @@ def _read(name: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise CommandError(f"verify_draw：无法读取 {name}（{exc.strerror}）", returncode=2) from None
+        raise CommandError(
+            f"verify_draw：无法读取 {name}（{exc.strerror}）", returncode=2
+        ) from None
