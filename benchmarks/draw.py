@@ -61,9 +61,9 @@ def _populate(target: int) -> None:
             if connection.vendor == "postgresql":
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT"
-                    " '91211282' || lpad(((i * 2654435761) % 4294967296)::text, 10, '0'),"
+                    " '91211282' || lpad(((i * 2654435761) %% 4294967296)::text, 10, '0'),"
                     " 'uscc', '', '基准主体' || i, 'enterprise', '211282', %s, 'C1441', '',"
-                    " 'active', chr(65 + ((i * 7) % 4)::int), false, false, %s, %s"
+                    " 'active', chr(65 + ((i * 7) %% 4)::int), false, false, %s, %s"
                     " FROM generate_series(%s::bigint, %s::bigint) AS i",
                     [owner, now, now, start, end],
                 )

@@ -187,33 +187,24 @@ def population_texts(rows: QuerySet[MarketEntity], strata: list[str]) -> dict[st
 
     One string per stratum comes back; a stratum without entities is absent.
     """
-    inner = rows.order_by().values_list("code", "risk_class")
-    sql, params = inner.query.sql_with_params()
+    # One query per stratum, its codes in a subquery ordered bytewise, aggregated in that
+    # order: SQLite never flattens an ORDER BY subquery under an aggregate, PostgreSQL
+    # aggregates a sorted subquery's rows as they come (tests check both against Python's
+    # sort). With the default filter the index (status, risk_class, code) — code in
+    # COLLATE "C" on PostgreSQL — serves each stratum as one covering range already in
+    # that order: no sort, no table look-up per row.
     if connection.vendor == "postgresql":
-        # COLLATE "C": bytewise, whatever the database's collation (codes are ASCII).
-        query = (
-            'SELECT risk_class, string_agg(code, chr(10) ORDER BY code COLLATE "C") '
-            f"FROM ({sql}) AS population GROUP BY risk_class"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            found = dict(cursor.fetchall())
+        aggregate, order = "string_agg(code, chr(10))", 'ORDER BY "code" COLLATE "C"'
     else:
-        # One query per stratum. SQLite keeps an ORDER BY subquery's order through an
-        # aggregate (such a subquery under an aggregate is never flattened) and BINARY is
-        # memcmp. With the default filter the index (status, risk_class, code) serves each
-        # stratum as one covering range already in code order: no sort, no table look-up.
-        found = {}
-        with connection.cursor() as cursor:
-            for stratum in strata:
-                risk = "" if stratum == drawalgo.UNCLASSIFIED else stratum
-                one = rows.filter(risk_class=risk).order_by().values_list("code")
-                sql, params = one.query.sql_with_params()
-                cursor.execute(
-                    f'SELECT group_concat(code, char(10)) FROM ({sql} ORDER BY "code") AS population',
-                    params,
-                )
-                found[risk] = cursor.fetchone()[0]
+        aggregate, order = "group_concat(code, char(10))", 'ORDER BY "code"'
+    found = {}
+    with connection.cursor() as cursor:
+        for stratum in strata:
+            risk = "" if stratum == drawalgo.UNCLASSIFIED else stratum
+            one = rows.filter(risk_class=risk).order_by().values_list("code")
+            sql, params = one.query.sql_with_params()
+            cursor.execute(f"SELECT {aggregate} FROM ({sql} {order}) AS population", params)
+            found[risk] = cursor.fetchone()[0]
     texts = {}
     for stratum in strata:
         text = found.get("" if stratum == drawalgo.UNCLASSIFIED else stratum)
