@@ -261,7 +261,12 @@ def apply_draw(
     codes: dict[str, list[bytes]] = {}
     for stratum in drawalgo.file_order(texts):
         raw = texts.pop(stratum).encode("ascii", errors="replace")
-        if raw.translate(None, _CODE_BYTES):
+        if (
+            raw.translate(None, _CODE_BYTES)
+            or b"\n\n" in raw
+            or raw.startswith(b"\n")
+            or raw.endswith(b"\n")
+        ):
             raise DrawRefused(
                 "population_code_malformed",
                 f"批次“{batch}”的名录中有未规范化的代码（须为大写字母和数字），请先修正名录",
