@@ -24,7 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db import connection
+from django.db.models import Max, Model, Q
 from django.utils.translation import gettext as _
 
 from qcity.core.models import OrgUnit
@@ -248,25 +249,49 @@ def compute(inputs: Inputs) -> assignalgo.Assignment:
         raise AssignmentInfeasible(message) from None
 
 
+def _insert(model: type[Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert plain rows through the database's own bulk path (COPY on PostgreSQL).
+
+    80,000 rows through ``bulk_create`` cost seconds of model instances and SQL compiling;
+    the rows here are integers and one constant, already validated, so they go straight in.
+    """
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns = [meta.get_field(f).column for f in fields]
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)
+
+
 def write(batch: Batch, inputs: Inputs, result: assignalgo.Assignment) -> int:
     """Two bulk inserts: the tasks (draw order), then their inspectors (team order)."""
-    owner = inputs.units[0]
-    created = Task.objects.bulk_create(
+    owner = inputs.units[0].pk
+    _insert(
+        Task,
+        ["batch", "draw", "entity", "position", "owner_unit", "status"],
         [
-            Task(batch=batch, draw=inputs.draw, entity_id=e, position=i, owner_unit=owner)
+            (batch.pk, inputs.draw.pk, e, i, owner, Task.Status.PENDING.value)
             for i, e in enumerate(inputs.entity_ids, start=1)
         ],
-        batch_size=_CHUNK,
     )
-    TaskInspector.objects.bulk_create(
+    task_ids = dict(Task.objects.filter(batch=batch).values_list("position", "pk"))
+    unit_ids = [u.pk for u in inputs.units]
+    _insert(
+        TaskInspector,
+        ["task", "inspector", "unit", "position"],
         [
-            TaskInspector(task_id=task.pk, inspector_id=inspector, unit=inputs.units[p], position=n)
-            for task, team in zip(created, result.teams, strict=True)
+            (task_ids[t], inspector, unit_ids[p], n)
+            for t, team in enumerate(result.teams, start=1)
             for n, (p, inspector) in enumerate(team, start=1)
         ],
-        batch_size=_CHUNK,
     )
-    return len(created)
+    return len(task_ids)
 
 
 def apply_assignment(batch: Batch, user, **params: Any) -> dict[str, Any]:
