@@ -101,29 +101,29 @@ def _speciality_codes(inspectors: list[int], required: dict[str, str]) -> dict[i
     return codes
 
 
-def _exclusions(
-    batch: Batch, entity_ids: list[int]
-) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
-    """Per entity: inspectors in active conflict, and the team of its most recent other task."""
+def _exclusions(batch: Batch) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """Per entity of the batch's (just inserted) tasks: inspectors in active conflict, and
+    the team of the entity's most recent task in another batch.
+
+    Joined on the batch's tasks in the database rather than sent 20,000 ids as parameters.
+    """
     conflicts: dict[int, set[int]] = defaultdict(set)
     last_time: dict[int, set[int]] = defaultdict(set)
-    for chunk in _chunks(entity_ids):
-        rows = Conflict.objects.filter(entity_id__in=chunk, withdrawn_at__isnull=True)
-        for entity, inspector in rows.values_list("entity_id", "inspector_id"):
-            conflicts[entity].add(inspector)
-        # "Last time" is the entity's latest task (by creation) in any other batch.
-        latest = (
-            Task.objects.filter(entity_id__in=chunk)
-            .exclude(batch=batch)
-            .values("entity_id")
-            .annotate(last=Max("pk"))
-            .values_list("last", flat=True)
-        )
-        teams = TaskInspector.objects.filter(task_id__in=list(latest)).values_list(
-            "task__entity_id", "inspector_id"
-        )
-        for entity, inspector in teams:
-            last_time[entity].add(inspector)
+    mine = Task.objects.filter(batch=batch).values("entity_id")
+    rows = Conflict.objects.filter(entity_id__in=mine, withdrawn_at__isnull=True)
+    for entity, inspector in rows.values_list("entity_id", "inspector_id"):
+        conflicts[entity].add(inspector)
+    # "Last time" is the entity's latest task (by creation) in any other batch.
+    latest = (
+        Task.objects.filter(entity_id__in=mine)
+        .exclude(batch=batch)
+        .values("entity_id")
+        .annotate(last=Max("pk"))
+        .values("last")
+    )
+    teams = TaskInspector.objects.filter(task_id__in=latest)
+    for entity, inspector in teams.values_list("task__entity_id", "inspector_id"):
+        last_time[entity].add(inspector)
     return conflicts, last_time
 
 
@@ -178,7 +178,9 @@ class Inputs:
 
 
 def read_inputs(batch: Batch) -> Inputs:
-    """The current draw's tasks, the pools and the exclusions (docs/assignment-algorithm.md §2).
+    """The current draw's codes, the pools and the specialities (docs/assignment-algorithm.md §2).
+
+    The exclusions are read by ``read_exclusions`` once the tasks are inserted.
 
     :raises NoCurrentDraw, DrawEntityMissing.
     """
@@ -206,7 +208,6 @@ def read_inputs(batch: Batch) -> Inputs:
     required = _required_specialities(batch)
     specialities = _speciality_codes([m for pool in members for m in pool], required)
     entity_ids = [entities[c][0] for c in codes]
-    conflicts, last_time = _exclusions(batch, entity_ids)
     return Inputs(
         draw=draw,
         codes=codes,
@@ -217,13 +218,7 @@ def read_inputs(batch: Batch) -> Inputs:
             assignalgo.Pool(per_task=k, members=m, label=u.name)
             for k, m, u in zip(per_task, members, units, strict=True)
         ],
-        tasks=[
-            assignalgo.TaskInput(
-                conflicts=frozenset(conflicts.get(e, ())),
-                last_time=frozenset(last_time.get(e, ())),
-            )
-            for e in entity_ids
-        ],
+        tasks=[],
         specialities=specialities,
         required=required,
     )
@@ -269,8 +264,8 @@ def _insert(model: type[Model], fields: list[str], rows: list[tuple[Any, ...]]) 
             cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)
 
 
-def write(batch: Batch, inputs: Inputs, result: assignalgo.Assignment) -> int:
-    """Two bulk inserts: the tasks (draw order), then their inspectors (team order)."""
+def insert_tasks(batch: Batch, inputs: Inputs) -> dict[int, int]:
+    """One task per drawn code, in draw order; returns position → task id."""
     owner = inputs.units[0].pk
     _insert(
         Task,
@@ -280,31 +275,51 @@ def write(batch: Batch, inputs: Inputs, result: assignalgo.Assignment) -> int:
             for i, e in enumerate(inputs.entity_ids, start=1)
         ],
     )
-    task_ids = dict(Task.objects.filter(batch=batch).values_list("position", "pk"))
+    return dict(Task.objects.filter(batch=batch).values_list("position", "pk"))
+
+
+def read_exclusions(batch: Batch, inputs: Inputs) -> None:
+    """Fill ``inputs.tasks`` with each task's conflicts and last-time team."""
+    conflicts, last_time = _exclusions(batch)
+    inputs.tasks = [
+        assignalgo.TaskInput(
+            conflicts=frozenset(conflicts.get(e, ())), last_time=frozenset(last_time.get(e, ()))
+        )
+        for e in inputs.entity_ids
+    ]
+
+
+def insert_teams(
+    inputs: Inputs, task_ids: dict[int, int], teams: list[list[tuple[int, int]]]
+) -> None:
+    """Each task's inspectors, in team order, with the unit that sent them."""
     unit_ids = [u.pk for u in inputs.units]
     _insert(
         TaskInspector,
         ["task", "inspector", "unit", "position"],
         [
             (task_ids[t], inspector, unit_ids[p], n)
-            for t, team in enumerate(result.teams, start=1)
+            for t, team in enumerate(teams, start=1)
             for n, (p, inspector) in enumerate(team, start=1)
         ],
     )
-    return len(task_ids)
 
 
 def apply_assignment(batch: Batch, user, **params: Any) -> dict[str, Any]:
     """The BATCH ``assign`` hook: one task per drawn entity and its team; the audit details.
 
-    :raises NoCurrentDraw, DrawEntityMissing, AssignmentInfeasible: before any row is
-        written (the step's transaction rolls back in any case).
+    :raises NoCurrentDraw, DrawEntityMissing, AssignmentInfeasible: the step's transaction
+        rolls back, so no task or assignment is left behind.
     """
     inputs = read_inputs(batch)
+    # The tasks go in first so that the exclusions are read by joining on them; a refusal
+    # below rolls them back with the step's transaction.
+    task_ids = insert_tasks(batch, inputs)
+    read_exclusions(batch, inputs)
     result = compute(inputs)
-    created = write(batch, inputs, result)
+    insert_teams(inputs, task_ids, result.teams)
     return {
-        "tasks": created,
+        "tasks": len(task_ids),
         "inspectors": sum(1 for n in result.loads.values() if n > 0),
         "draw": inputs.draw.pk,
         "draw_attempt": inputs.draw.attempt,
