@@ -164,6 +164,10 @@ RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 300, minimum=1)
 LOGIN_RATE_LIMIT_PER_ADDRESS = env_int("LOGIN_RATE_LIMIT_PER_ADDRESS", 60, minimum=1)
 LOGIN_RATE_LIMIT_PER_ACCOUNT = env_int("LOGIN_RATE_LIMIT_PER_ACCOUNT", 10, minimum=1)
 API_TOKEN_FAILURE_LIMIT_PER_ADDRESS = env_int("API_TOKEN_FAILURE_LIMIT_PER_ADDRESS", 20, minimum=1)
+# Searches of the public portal per address and window (ADR 0031).
+PORTAL_SEARCH_RATE_LIMIT_PER_ADDRESS = env_int(
+    "PORTAL_SEARCH_RATE_LIMIT_PER_ADDRESS", 120, minimum=1
+)
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: none, use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 # `@paginate` without an argument gets the bounded limit/offset too (ADR 0014).
@@ -206,6 +210,16 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
             "location": str(Path(env_str("QCITY_ATTACHMENT_DIR", str(VAR_DIR / "attachments")))),
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    },
+    # Files published on the public portal (draw population files, ADR 0031): apart from the
+    # attachments, whose orphan sweep deletes any file no Attachment row names.
+    "publication": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(Path(env_str("QCITY_PUBLICATION_DIR", str(VAR_DIR / "publication")))),
             "file_permissions_mode": 0o640,
             "directory_permissions_mode": 0o750,
         },

@@ -27,8 +27,12 @@ class Command(QcityCommand):
         call_command("load_calendar", stdout=self.stdout)
         call_command("import_plan", str(SEED_PLAN), stdout=self.stdout, stderr=self.stderr)
         call_command("load_indicators", stdout=self.stdout)
+        from qcity.inspections.calculators import load_indicators as load_inspection_indicators
+
+        self.stdout.write(f"双随机指标：新建 {load_inspection_indicators()}")
         if settings.QCITY_DEMO_DATA:
             created = create_demo_users()
             self.stdout.write(f"演示用户：新建 {created}")
         else:
             self.stdout.write("生产环境：不创建演示用户")
+        call_command("load_inspection_defaults", stdout=self.stdout)

@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from qcity.core.demo import DemoDataRefused
 from qcity.core.management.base import QcityCommand
+from qcity.inspections.demo import Loaded as InspectionsLoaded
 from qcity.plans.demo_values import load_demo_values
+from qcity.registry.demo import load_demo_register
 from qcity.reporting.demo import load_demo_activity
 
 
@@ -40,6 +42,10 @@ class Command(QcityCommand):
         try:
             loaded = load_demo_activity(today)
             values = load_demo_values(today)
+            register = load_demo_register()
+            # The batches run through the plan, draw, assignment, result and publication
+            # services: called once they are all on main (qcity/inspections/demo.py).
+            inspections = InspectionsLoaded(already=True)
         except DemoDataRefused as exc:
             raise CommandError(f"load_demo_activity：{exc}", returncode=2) from None
         if not loaded.already:
@@ -50,6 +56,7 @@ class Command(QcityCommand):
         seconds = time.perf_counter() - started
         if values:
             self.stdout.write(f"演示指标数据：录入指标值 {values} 个")
+        self._report_inspections(register, inspections)
         if loaded.already:
             self.stdout.write(f"演示报送活动已存在，未作改动（新建联络员 {loaded.users} 个）")
             return
@@ -58,3 +65,21 @@ class Command(QcityCommand):
             f"报告 {loaded.reports} 份（已报送 {loaded.received}，审核通过 {loaded.approved}，"
             f"退回 {loaded.returns} 次），用时 {seconds:.1f} 秒"
         )
+
+    def _report_inspections(self, register, inspections) -> None:
+        if register.already:
+            self.stdout.write("演示市场主体名录已存在，未作改动")
+        else:
+            self.stdout.write(
+                f"演示市场主体名录：市场主体 {register.entities} 户，执法检查人员 "
+                f"{register.inspectors} 名（新建账户 {register.users} 个），回避申报 "
+                f"{register.conflicts} 条"
+            )
+        if inspections.already:
+            self.stdout.write("演示双随机抽查已存在，未作改动")
+        else:
+            self.stdout.write(
+                f"演示双随机抽查：已完成批次检查 {inspections.tasks} 户（公示 "
+                f"{inspections.published}，其中逾期 {inspections.late}；后续处理办结 "
+                f"{inspections.follow_ups}），进行中批次待检查 {inspections.open_tasks} 户"
+            )
