@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Max, Model, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qcity.core.models import OrgUnit
@@ -249,19 +250,33 @@ def _insert(model: type[Model], fields: list[str], rows: list[tuple[Any, ...]]) 
 
     80,000 rows through ``bulk_create`` cost seconds of model instances and SQL compiling;
     the rows here are integers and one constant, already validated, so they go straight in.
+    Every other column gets the model's default, prepared once, as ``bulk_create`` would give
+    it (so a field added later with a default needs no change here).
     """
     meta = model._meta
+    given = [meta.get_field(name) for name in fields]
+    now = timezone.now()
+    defaults = []
+    for field in meta.concrete_fields:
+        if field.primary_key or field in given:
+            continue
+        auto = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        value = now if auto else field.get_default()
+        defaults.append((field, field.get_db_prep_save(value, connection)))
+    columns = [f.column for f in given] + [f.column for f, _value in defaults]
+    constant = tuple(value for _field, value in defaults)
     table = connection.ops.quote_name(meta.db_table)
-    columns = [meta.get_field(f).column for f in fields]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row(row + constant)
         else:
             marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})", rows)
+            cursor.executemany(
+                f"INSERT INTO {table} ({quoted}) VALUES ({marks})", [row + constant for row in rows]
+            )
 
 
 def insert_tasks(batch: Batch, inputs: Inputs) -> dict[int, int]:
