@@ -32,3 +32,4 @@ class Command(QcityCommand):
             self.stdout.write(f"演示用户：新建 {created}")
         else:
             self.stdout.write("生产环境：不创建演示用户")
+        call_command("load_inspection_defaults", stdout=self.stdout)
