@@ -38,6 +38,12 @@ ACTION_LABELS: dict[str, Any] = {
     "calendar.deadline_recomputed": _("按正式日历重算期限"),
     "audit.checkpoint": _("签署审计检查点"),
     "file.attached": _("上传附件"),
+    "registry.inspector.created": _("登记执法检查人员"),
+    "registry.inspector.updated": _("修改执法检查人员"),
+    "registry.inspector.deactivated": _("停用执法检查人员"),
+    "registry.inspector.reactivated": _("恢复执法检查人员"),
+    "registry.conflict.declared": _("申报回避"),
+    "registry.conflict.withdrawn": _("撤回回避申报"),
     "file.downloaded": _("下载附件"),
     "file.orphans_removed": _("清理无主附件文件"),
     "notice.created": _("发出通知"),
@@ -77,10 +83,23 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.scheme.reopened": _("重新开启年度考核"),
     "assessment.qualitative.scored": _("录入综合评价评分"),
     "assessment.adjustment.added": _("年度考核加减分"),
+    "registry.entities.imported": _("批量导入市场主体名录"),
     "inspections.defaults_loaded": _("加载双随机参考数据"),
     "inspections.plan.created": _("新建年度抽查工作计划"),
     "inspections.batch.created": _("新建抽查批次"),
     "inspections.batch.updated": _("修改抽查批次"),
+    "inspections.batch.draw": _("随机抽取检查对象"),
+    "inspections.batch.redraw": _("重新抽取检查对象"),
+    "inspections.batch.draw_refused": _("抽取检查对象未成功"),
+    "inspections.batch.assign": _("随机分派检查人员"),
+    "inspections.batch.assign_refused": _("随机分派检查人员未成功"),
+    "inspections.task.enter_result": _("录入检查结果"),
+    "inspections.task.correct_result": _("更正检查结果"),
+    "inspections.batch.complete": _("完成抽查批次"),
+    "inspections.followup.opened": _("发起后续处理"),
+    "inspections.followup.reopened": _("重新发起后续处理"),
+    "inspections.followup.withdrawn": _("结果更正，后续处理无需办理"),
+    "inspections.followup.close": _("办结后续处理"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -93,6 +112,7 @@ ADMIN_VERBS: dict[str, Any] = {
 
 # ``details["what"]`` of ``export.xlsx`` and ``export.pdf``: which list or document it was.
 EXPORT_LABELS: dict[str, Any] = {
+    "registry.entities": _("检查对象名录"),
     "plan.breakdown": _("任务分解表"),
     "plan.matrix": _("责任矩阵"),
     "plan.my_measures": _("我的任务"),
@@ -100,6 +120,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "assessment.ranking": _("年度考核排名"),
     "reporting.quarterly": _("季度工作报告"),
     "inspections.batch_tasks": _("抽查批次的检查任务"),
+    "inspections.tasks": _("检查任务"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.

@@ -29,7 +29,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import filetype
@@ -404,6 +404,15 @@ def _walk(store: Storage, prefix: str = "") -> Iterator[str]:
 
 SWEEP_BATCH = 1000
 
+# Other modules that keep files in this storage under their own prefix (e.g. a draw's
+# population snapshot under "draws/") say which stored names are theirs, so the sweep
+# deletes only what nobody keeps: ``register_keeper("draws/", names -> kept names)``.
+_KEEPERS: dict[str, Callable[[list[str]], set[str]]] = {}
+
+
+def register_keeper(prefix: str, kept: Callable[[list[str]], set[str]]) -> None:
+    _KEEPERS[prefix] = kept
+
 
 def _batches(names: Iterable[str], size: int) -> Iterator[list[str]]:
     batch: list[str] = []
@@ -432,6 +441,10 @@ def sweep_orphans(*, older_than: dt.timedelta | None = None) -> list[str]:
         known = set(
             Attachment.objects.filter(storage_name__in=batch).values_list("storage_name", flat=True)
         )
+        for prefix, kept in _KEEPERS.items():
+            theirs = [name for name in batch if name.startswith(prefix)]
+            if theirs:
+                known |= kept(theirs)
         for name in batch:
             if name in known:
                 continue
