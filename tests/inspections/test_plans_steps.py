@@ -74,7 +74,9 @@ def test_draw_redraw_with_a_reason_and_assign_from_the_page(kaiyuan_page):
     client, batch = kaiyuan_page
     make_entities("开原市", "211282", ["A", "A", "B", "B", "C", ""])
     html = step(client, batch, "draw")
-    assert "已完成“随机抽取检查对象”" in html
+    drawn = Draw.objects.get()
+    assert f"第 1 次抽取完成：从 {drawn.population_size} 户中抽中 2 户" in html
+    assert drawn.population_size == 4  # classes A and B only: C and unclassified are not drawn
     assert html.count('data-testid="draw-row"') == 1
     # The drawn batch offers 重新抽取, whose reason is required and said on the form.
     assert "重新抽取的理由（必填，随抽取记录公开）" in html
@@ -94,6 +96,7 @@ def test_draw_redraw_with_a_reason_and_assign_from_the_page(kaiyuan_page):
     assert population.status_code == 200 and population.content
 
     html = step(client, batch, "assign")
+    assert "已为 2 个检查任务随机分派检查人员" in html
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.ASSIGNED
     assert Task.objects.count() == 2 and TaskInspector.objects.count() == 4
     assert html.count('data-testid="task-row"') == 2 and "开原检查员" in html
