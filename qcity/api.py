@@ -26,6 +26,8 @@ from qcity.core.services import user_for_token
 from qcity.core.workflow import WorkflowError
 from qcity.metrics.services import ValueRejected
 from qcity.plans.target_links import LinkRefused
+from qcity.registry.search import SearchRefused
+from qcity.registry.services import RegistryRefused
 from qcity.reporting.services import ReportingRefused
 
 
@@ -223,6 +225,18 @@ def attachment_refused(request: HttpRequest, exc: AttachmentRefused):
 
 @api.exception_handler(AssessmentRefused)
 def assessment_refused(request: HttpRequest, exc: AssessmentRefused):
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(RegistryRefused)
+def registry_refused(request: HttpRequest, exc: RegistryRefused):
+    # forbidden 403, entity_not_found 404, conflict_exists / already_withdrawn 409, others 422.
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(SearchRefused)
+def search_refused(request: HttpRequest, exc: SearchRefused):
+    # query_too_short / query_too_long, 422.
     return _error(request, exc.status, exc.code, exc.message)
 
 

@@ -8,11 +8,14 @@ class InspectionsConfig(AppConfig):
     verbose_name = _("双随机、一公开")
 
     def ready(self) -> None:
-        from qcity.core import files
-        from qcity.inspections import draw
+        from qcity.core import files, workdays
+        from qcity.inspections import draw, results
 
         # A draw's population snapshot has no attachment row: keep it from the orphan sweep.
         files.register_keeper(draw.STORAGE_PREFIX, draw.stored_draw_files)
+        # Publish and follow-up deadlines computed past the known calendar are 暂定 and
+        # are recomputed when the year's holidays are entered (ADR 0012, ADR 0032).
+        workdays.register_provisional(results.recompute_provisional)
 
         # Indicators computed from inspections (ADR 0031): metrics imports no app; we come to it.
         from qcity.inspections import calculators

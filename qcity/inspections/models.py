@@ -308,6 +308,11 @@ class Task(models.Model):
     )
     # 20 working days from the check's end (the result's check date), once a result exists.
     publish_due = models.DateField(_("公示期限"), null=True, blank=True)
+    # Where publish_due came from (core.workdays.Deadline), so a due date computed past the
+    # known calendar is shown as 暂定 and recomputed when the year is entered (ADR 0012).
+    publish_due_rule = models.CharField(_("公示期限依据"), max_length=100, blank=True)
+    publish_due_calendar_version = models.PositiveIntegerField(null=True, blank=True)
+    publish_due_provisional = models.BooleanField(_("公示期限暂定"), default=False)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -419,6 +424,14 @@ class FollowUp(models.Model):
         OPEN = "open", _("待处理")
         CLOSED = "closed", _("已办结")
 
+    class Resolution(models.TextChoices):
+        FILED = "filed", _("已立案查处")
+        RECTIFIED = "rectified", _("已整改到位")
+        NO_VIOLATION = "no_violation", _("经核查无违法行为")
+        TRANSFERRED = "transferred", _("已移送有关部门")
+        # Set by a correction of the result that drops 发现问题待后续处理 (results.py).
+        NOT_NEEDED = "not_needed", _("结果更正，无需后续处理")
+
     task = models.OneToOneField(Task, on_delete=models.PROTECT, related_name="follow_up")
     owner_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("办理单位")
@@ -426,6 +439,12 @@ class FollowUp(models.Model):
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(_("发起时间"))
     due_date = models.DateField(_("办理期限"), null=True, blank=True)
+    due_rule = models.CharField(_("办理期限依据"), max_length=100, blank=True)
+    due_calendar_version = models.PositiveIntegerField(null=True, blank=True)
+    due_provisional = models.BooleanField(_("办理期限暂定"), default=False)
+    resolution = models.CharField(
+        _("办结方式"), max_length=16, choices=Resolution.choices, blank=True
+    )
     outcome = models.TextField(_("处理结果"), blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     status_changed_by = models.ForeignKey(

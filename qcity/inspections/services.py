@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,9 +23,17 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from qcity.core import audit
-from qcity.core.models import OrgUnit, Role, User
+from qcity.core.models import OrgUnit, Role, Transition, User
 from qcity.core.scope import get_for_write
-from qcity.core.workflow import Forbidden, Invalid, NotFound, Step, StepNotAllowed, Workflow
+from qcity.core.workflow import (
+    Forbidden,
+    Invalid,
+    NotFound,
+    Step,
+    StepNotAllowed,
+    Workflow,
+    take,
+)
 from qcity.inspections import assignment, draw, publication, results
 from qcity.inspections.models import (
     Batch,
@@ -554,6 +563,170 @@ def draw_batch(user, batch_pk, *, reason: str = "", _seed: bytes | None = None):
         draw.delete_stored(stored)
         raise
     return Draw.objects.get(pk=transition.details["draw"])
+
+
+def assign_batch(user: User, batch_pk: Any) -> int:
+    """Assign inspectors to every task of the batch's current draw; return the task count.
+
+    Takes the BATCH step ``assign`` (inspections.assignment). A refusal for constraints that
+    cannot be met leaves nothing written and the batch 已抽取, but the attempt is audited
+    (``inspections.batch.assign_refused``) after the rollback, with the reason.
+
+    :raises NotFound, Forbidden, StepNotAllowed, Invalid (``assignment_infeasible``,
+        ``no_current_draw``, ``draw_entity_missing``).
+    """
+    try:
+        transition = take(BATCH, "assign", batch_pk, by=user)
+    except assignment.AssignmentInfeasible as refused:
+        batch = Batch.objects.filter(pk=batch_pk).first()
+        audit.record(
+            "inspections.batch.assign_refused",
+            by=user,
+            obj=batch,
+            success=False,
+            details={"code": refused.code, "reason": refused.message},
+        )
+        raise
+    return int(transition.details["tasks"])
+
+
+# --- tasks: results (谁检查谁录入), follow-ups, completing a batch -----------------------------
+# What pages, the API and commands call.
+
+# The 检查记录 is photographed or scanned: images and PDF, not Office documents.
+RESULT_FILE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/webp"})
+MAX_RESULT_FILES = 10
+
+
+def _save_result(
+    step: str,
+    user: User | None,
+    task_pk: Any,
+    *,
+    files: Iterable[Any] = (),
+    reason: str = "",
+    expected_state: str | None = None,
+    **params: Any,
+) -> Transition:
+    """Take ``enter_result`` or ``correct_result`` and attach the files, all or nothing.
+
+    A refused file (type, size, corruption) rolls the result back, and the files already
+    stored by this call are deleted at once, so nothing of the attempt is left.
+    """
+    from django.db import transaction
+
+    from qcity.core import files as core_files
+    from qcity.core.workflow import take
+    from qcity.inspections.models import Result
+
+    uploads = [upload for upload in (files or ()) if upload]
+    stored: list = []
+    try:
+        with transaction.atomic():
+            transition = take(
+                TASK,
+                step,
+                task_pk,
+                by=user,
+                reason=reason,
+                expected_state=expected_state,
+                note=reason,
+                **params,
+            )
+            result = Result.objects.get(task_id=transition.subject.pk)
+            if core_files.attachments_of(result).count() + len(uploads) > MAX_RESULT_FILES:
+                raise results.ResultInvalid(
+                    "too_many_files",
+                    _("每个检查结果最多 %(n)d 个附件。") % {"n": MAX_RESULT_FILES},
+                    field="files",
+                )
+            for upload in uploads:
+                attachment = core_files.attach(result, upload, by=user)
+                stored.append(attachment.storage_name)
+                if attachment.media_type not in RESULT_FILE_TYPES:
+                    raise core_files.AttachmentRefused(
+                        "file_type_not_allowed",
+                        str(_("检查记录只接受照片（JPEG、PNG、WebP）或 PDF：%(name)s"))
+                        % {"name": attachment.original_name},
+                    )
+    except BaseException:
+        for name in stored:
+            try:
+                core_files.storage().delete(name)
+            except Exception:  # the orphan sweep will find it
+                pass
+        raise
+    return transition
+
+
+def enter_result(
+    user: User | None,
+    task_pk: Any,
+    *,
+    codes: Iterable[str],
+    findings: str,
+    check_date: dt.date | str,
+    files: Iterable[Any] = (),
+    expected_state: str | None = None,
+) -> Transition:
+    """An assigned inspector enters the task's result (待检查 → 已录入结果).
+
+    :raises core.workflow.WorkflowError: ``not_found`` (not visible), ``forbidden`` (not an
+        active inspector assigned to it), ``step_not_allowed``, or a ``ResultInvalid``
+        (results.validate_result's codes).
+    :raises core.files.AttachmentRefused: a refused file; nothing is stored.
+    """
+    return _save_result(
+        "enter_result",
+        user,
+        task_pk,
+        files=files,
+        codes=codes,
+        findings=findings,
+        check_date=check_date,
+        expected_state=expected_state,
+    )
+
+
+def correct_result(
+    user: User | None,
+    task_pk: Any,
+    *,
+    codes: Iterable[str],
+    findings: str,
+    check_date: dt.date | str,
+    reason: str,
+    files: Iterable[Any] = (),
+    expected_state: str | None = None,
+) -> Transition:
+    """An assigned inspector corrects an entered, unpublished result, with a reason."""
+    return _save_result(
+        "correct_result",
+        user,
+        task_pk,
+        files=files,
+        reason=reason,
+        codes=codes,
+        findings=findings,
+        check_date=check_date,
+        expected_state=expected_state,
+    )
+
+
+def close_follow_up(
+    user: User | None, follow_up_pk: Any, *, resolution: str, outcome: str
+) -> Transition:
+    """The owner unit closes a follow-up with how it ended and what was done."""
+    from qcity.core.workflow import take
+
+    return take(FOLLOWUP, "close", follow_up_pk, by=user, resolution=resolution, outcome=outcome)
+
+
+def complete_batch(user: User | None, batch_pk: Any) -> Transition:
+    """Complete a batch once every task is published (else 还有 N 户未录入结果 / 未公示)."""
+    from qcity.core.workflow import take
+
+    return take(BATCH, "complete", batch_pk, by=user)
 
 
 # --- 一公开 (publication) -------------------------------------------------------------------

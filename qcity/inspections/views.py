@@ -87,7 +87,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("已新建计划“%(title)s”。") % {"title": plan.title})
-                return redirect("inspection_plan", pk=plan.pk)
+                return redirect("inspections:inspection_plan", pk=plan.pk)
     page = Paginator(selectors.plans_for(user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -121,7 +121,7 @@ def _saved(request: HttpRequest, saved: services.SavedBatch, text: str) -> HttpR
     messages.success(request, text)
     for warning in saved.warnings:
         messages.warning(request, warning)
-    return redirect("inspection_batch", pk=saved.batch.pk)
+    return redirect("inspections:inspection_batch", pk=saved.batch.pk)
 
 
 def _batch_form_page(request: HttpRequest, form: BatchForm, plan, batch: Batch | None):
@@ -166,7 +166,7 @@ def batch_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.may_edit_batch(user, batch):
         if batch.status != Batch.Status.DRAFT:
             messages.error(request, _("批次已抽取，参数不能再修改。"))
-            return redirect("inspection_batch", pk=batch.pk)
+            return redirect("inspections:inspection_batch", pk=batch.pk)
         raise PermissionDenied
     form = BatchForm(request.POST or None, plan=batch.plan, batch=batch)
     if request.method == "POST" and form.is_valid() and form.spec is not None:
@@ -275,7 +275,7 @@ def batch_step(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已完成“%(step)s”。") % {"step": BATCH.step(step).label})
-    return redirect("inspection_batch", pk=batch.pk)
+    return redirect("inspections:inspection_batch", pk=batch.pk)
 
 
 @require_safe
