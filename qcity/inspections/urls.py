@@ -38,19 +38,15 @@ urlpatterns += [
 
 # 一公开: results due for publication, publishing, the provincial export (helper portal).
 urlpatterns += [
-    path(
-        "publication/",
-        publication_views.publication_list,
-        name="inspections_publication",
-    ),
+    path("publication/", publication_views.publication_list, name="publication"),
     path(
         "publication/draws/<int:pk>/publish/",
         publication_views.publish_draw,
-        name="inspections_publish_draw",
+        name="publish_draw",
     ),
     path(
         "publication/export/<slug:kind>.<slug:fmt>",
         publication_views.export,
-        name="inspections_publication_export",
+        name="publication_export",
     ),
 ]
