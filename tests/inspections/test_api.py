@@ -353,3 +353,43 @@ def test_a_bad_result_is_refused_with_its_code(api, assigned, change, code):
     assert refusal(response) == (422, code)
     task = Task.objects.get(pk=assigned["mine"])
     assert task.status == "pending" and not hasattr(task, "result")
+
+
+# --- publication (一公开) and completing the batch --------------------------------------------
+
+
+def test_results_are_published_late_only_with_a_reason_and_the_batch_completes(api, assigned):
+    from qcity.portal.models import PublishedInspection
+
+    inspector, kaiyuan = api("inspector"), api("kaiyuan")
+    batch = assigned["batch"]["id"]
+    with time_machine.travel(dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), tick=False):
+        ok = {"codes": ["01"], "findings": "", "check_date": "2026-11-10"}
+        for task in Task.objects.filter(assignments__inspector__user__username="inspector"):
+            assert post(inspector, f"tasks/{task.pk}/result", ok).status_code == 200
+        mine = assigned["mine"]
+        # Only the plan's runners publish: not the inspector, not another county.
+        assert refusal(post(inspector, f"tasks/{mine}/publish")) == (403, "forbidden")
+        assert refusal(post(api("xifeng"), f"tasks/{mine}/publish")) == (404, "not_found")
+        published = post(kaiyuan, f"tasks/{mine}/publish")
+        assert published.status_code == 200, published.content
+        assert published.json()["status"] == "published"
+        assert refusal(post(kaiyuan, f"tasks/{mine}/publish")) == (409, "step_not_allowed")
+        # Not every task is published yet: the batch cannot complete.
+        assert refusal(post(kaiyuan, f"batches/{batch}/complete")) == (422, "batch_incomplete")
+    row = PublishedInspection.objects.get()
+    assert (row.late, row.check_date) == (False, dt.date(2026, 11, 10))
+
+    # The inspector's other results wait past their due date (2026-12-08): late, with a reason.
+    waiting = list(Task.objects.filter(status="checked").values_list("pk", flat=True))
+    assert waiting
+    with time_machine.travel(dt.datetime(2026, 12, 21, 2, tzinfo=dt.UTC), tick=False):
+        for task in waiting:
+            assert refusal(post(kaiyuan, f"tasks/{task}/publish")) == (422, "late_reason_required")
+            late = post(kaiyuan, f"tasks/{task}/publish", {"late_reason": "复核延误"})
+            assert late.status_code == 200, late.content
+    late_rows = PublishedInspection.objects.filter(late=True)
+    assert late_rows.count() == len(waiting)
+    assert {r.late_reason for r in late_rows} == {"复核延误"}
+    # Published rows carry no personal data: no inspector's name.
+    assert not PublishedInspection.objects.filter(result__contains="吴执法").exists()

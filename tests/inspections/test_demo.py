@@ -3,17 +3,24 @@ the services are in) a completed batch and open tasks for the demo inspector."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections import Counter
 
 import pytest
+import time_machine
 
 from qcity.core.demo import DemoDataRefused, create_demo_users
 from qcity.core.models import AuditEvent, Role, User
 from qcity.core.orgdata import COUNTIES
+from qcity.inspections import defaults
+from qcity.inspections.demo import load_demo_inspections
+from qcity.inspections.models import Batch, FollowUp, InspectionPlan, Task
+from qcity.portal.models import PublishedDraw, PublishedInspection
 from qcity.registry import demo
 from qcity.registry.codes import is_valid_uscc
 from qcity.registry.models import Conflict, Inspector, MarketEntity
+from tests.inspections.draw_helpers import use_tmp_store
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +129,72 @@ def test_it_is_refused_in_production(org_units, settings):
     with pytest.raises(DemoDataRefused):
         demo.load_demo_register()
     assert not MarketEntity.objects.exists()
+
+
+# --- the batches ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_world(demo_users, calendar, settings, tmp_path):
+    use_tmp_store(settings, tmp_path)
+    defaults.load()
+    demo.load_demo_register()
+
+
+TODAY = dt.date(2026, 11, 25)
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), tick=False)
+def test_the_demo_runs_a_batch_to_the_portal_and_leaves_work_for_the_inspector(demo_world, client):
+    loaded = load_demo_inspections(TODAY)
+    plan = InspectionPlan.objects.get()
+    assert plan.owner_unit.name == "开原市市场监督管理局" and plan.year == 2026
+    done, open_ = Batch.objects.order_by("number")
+    # The completed batch: drawn, assigned, every result entered by an assigned inspector,
+    # published (some late, with the reason) and the batch completed.
+    assert done.status == Batch.Status.COMPLETED
+    tasks = list(done.tasks.select_related("result__entered_by"))
+    assert len(tasks) == loaded.tasks == 15
+    for task in tasks:
+        assert task.status == Task.Status.PUBLISHED
+        assert task.assignments.filter(inspector__user=task.result.entered_by).exists()
+    published = PublishedInspection.objects.all()
+    assert published.count() == 15 == loaded.published
+    late = published.filter(late=True)
+    assert 0 < late.count() == loaded.late < 15
+    assert all(p.late_reason for p in late)
+    assert PublishedDraw.objects.filter(batch_title__contains="食品销售").exists()
+    assert FollowUp.objects.filter(status=FollowUp.Status.CLOSED).count() == loaded.follow_ups > 0
+    # The open batch: assigned, nothing checked; the demo inspector has tasks waiting.
+    assert open_.status == Batch.Status.ASSIGNED
+    assert open_.tasks.filter(status=Task.Status.PENDING).count() == loaded.open_tasks > 0
+    mine = Task.objects.filter(batch=open_, assignments__inspector__user__username="inspector")
+    assert mine.exists()
+    # The portal (no login) shows the published results.
+    page = client.get("/portal/")
+    assert page.status_code == 200
+    assert published.order_by("-published_at").first().entity_name in page.content.decode()
+    # And logging in as the inspector shows the work.
+    client.force_login(User.objects.get(username="inspector"))
+    tasks_page = client.get("/inspections/tasks/")
+    assert mine.first().entity.name in tasks_page.content.decode()
+
+
+@time_machine.travel(dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), tick=False)
+def test_the_demo_batches_load_once_and_the_same_way(demo_world):
+    load_demo_inspections(TODAY)
+    codes = list(Task.objects.order_by("batch__number", "position").values_list("entity__code"))
+    events = AuditEvent.objects.count()
+    assert load_demo_inspections(TODAY).already
+    assert AuditEvent.objects.count() == events
+    assert (
+        list(Task.objects.order_by("batch__number", "position").values_list("entity__code"))
+        == codes
+    )
+
+
+def test_the_demo_batches_are_refused_in_production(demo_world, settings):
+    settings.QCITY_DEMO_DATA = False
+    with pytest.raises(DemoDataRefused):
+        load_demo_inspections(TODAY)
+    assert not InspectionPlan.objects.exists()

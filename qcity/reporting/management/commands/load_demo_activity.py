@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from qcity.core.demo import DemoDataRefused
 from qcity.core.management.base import QcityCommand
-from qcity.inspections.demo import Loaded as InspectionsLoaded
+from qcity.inspections.demo import load_demo_inspections
 from qcity.plans.demo_values import load_demo_values
 from qcity.registry.demo import load_demo_register
 from qcity.reporting.demo import load_demo_activity
@@ -43,9 +43,7 @@ class Command(QcityCommand):
             loaded = load_demo_activity(today)
             values = load_demo_values(today)
             register = load_demo_register()
-            # The batches run through the plan, draw, assignment, result and publication
-            # services: called once they are all on main (qcity/inspections/demo.py).
-            inspections = InspectionsLoaded(already=True)
+            inspections = load_demo_inspections(today)
         except DemoDataRefused as exc:
             raise CommandError(f"load_demo_activity：{exc}", returncode=2) from None
         if not loaded.already:
