@@ -225,6 +225,7 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]  # (row number as the user sees it, cells)
     total: int  # data rows, an estimate for progress (quoted newlines, trailing blanks)
     encoding: str = ""
+    close: Callable[[], None] = lambda: None  # releases the file if rows are not read to the end
 
 
 def _cell_text(value: Any) -> str:
@@ -285,7 +286,7 @@ def _open_csv(path: Path) -> Table:
         finally:
             handle.close()
 
-    return Table(headers, rows(), max(total - 1, 0), encoding)
+    return Table(headers, rows(), max(total - 1, 0), encoding, handle.close)
 
 
 def _check_zip(path: Path) -> None:
@@ -333,7 +334,7 @@ def _open_xlsx(path: Path) -> Table:
         finally:
             book.close()
 
-    return Table(headers, rows(), total, "xlsx")
+    return Table(headers, rows(), total, "xlsx", book.close)
 
 
 def map_headers(spec: ImportSpec, headers: list[str]) -> tuple[list[tuple[int, str]], list[str]]:
@@ -428,10 +429,29 @@ def run_import(
 
     :raises ImportFileError: the file cannot be read as a table (nothing written).
     """
-    from qcity.core import audit
-
     path = Path(path)
     table = open_table(path)
+    try:
+        return _run(
+            spec, path, table, by, dry_run, all_or_nothing, progress, source_name, batch_size
+        )
+    finally:
+        table.close()
+
+
+def _run(
+    spec: ImportSpec,
+    path: Path,
+    table: Table,
+    by: Any,
+    dry_run: bool,
+    all_or_nothing: bool,
+    progress: Progress | None,
+    source_name: str,
+    batch_size: int,
+) -> ImportResult:
+    from qcity.core import audit
+
     positions, ignored = map_headers(spec, table.headers)
     sha256 = sha256_of(path)
     name = source_name or path.name
@@ -681,10 +701,10 @@ def create_job(
                     digest.update(chunk)
                     f.write(chunk)
             table = open_table(job_input(job))
-            map_headers(spec, table.headers)
-            close = getattr(table.rows, "close", None)
-            if close:
-                close()
+            try:
+                map_headers(spec, table.headers)
+            finally:
+                table.close()
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
