@@ -243,6 +243,8 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
     "ATTACHMENT_ALLOWED_TYPES", ["pdf", "png", "jpeg", "gif", "webp", "docx", "xlsx", "pptx"]
 )
 ATTACHMENT_ORPHAN_HOURS = env_int("ATTACHMENT_ORPHAN_HOURS", 6, minimum=1)
+# Files uploaded to the browser import (core.imports): kept with their errors list.
+IMPORT_DIR = Path(env_str("QCITY_IMPORT_DIR", str(VAR_DIR / "imports")))
 
 # Notices (core.notices, ADR 0018): the message channels every notice goes through
 # besides the in-app list. "email" sends through Django's SMTP backend below.

@@ -104,6 +104,7 @@ ACTION_LABELS: dict[str, Any] = {
     "inspections.draw.published": _("公示抽取记录"),
     "export.csv": _("导出 CSV"),
     "registry.demo_loaded": _("加载演示市场主体名录和执法检查人员"),
+    "import.job_queued": _("提交导入任务"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).

@@ -726,3 +726,56 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.item} @ {self.due}"
+
+
+class ImportJob(models.Model):
+    """A bulk import started in the browser and run by the worker (core.imports, ADR 0029).
+
+    The uploaded file is kept under ``IMPORT_DIR/<id>/`` with its ``.errors.csv`` beside it;
+    progress is a small file there too (the import's own transactions must not hide it).
+    The job belongs to the uploader's unit: their unit's colleagues see it, as with plans.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("导入中")
+        DONE = "done", _("已完成")
+        REFUSED = "refused", _("有错误，未写入")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("导入类型"), max_length=50)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("上传人")
+    )
+    owner_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("所属单位")
+    )
+    file_name = models.CharField(_("文件名"), max_length=255)
+    stored_name = models.CharField(max_length=255)  # relative to IMPORT_DIR
+    sha256 = models.CharField(max_length=64)
+    dry_run = models.BooleanField(_("演练"), default=False)
+    all_or_nothing = models.BooleanField(_("全部或全不"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+    has_errors_file = models.BooleanField(default=False)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name}"
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> models.Q:
+        return models.Q(owner_unit__in=units)
+
+    @classmethod
+    def scope_self_q(cls, user) -> models.Q:
+        return models.Q(uploaded_by=user)

@@ -4,12 +4,12 @@ Nothing here imports Django: the database glue (``inspections.assignment``) read
 conflicts and previous teams, calls :func:`assign`, and writes the rows. So the algorithm can
 be re-run from its inputs alone, and property tests can call it thousands of times.
 
-In short: tasks are visited in a seeded random order; each task's team is filled slot by
-slot (the plan owner's slots first, then each participating department's), and each slot
-takes, among the inspectors of that slot's pool who are eligible for the task and keep the
-rest of the team completable, one with the lowest load so far, ties broken by the seeded
-stream. Feasibility of a task does not depend on the loads, so every task is checked
-before anything is picked and the first one that cannot be staffed is named.
+In short: tasks are visited in a seeded random order. For each task, every required
+speciality not yet in the team is given to a least-loaded eligible holder from any pool with a
+free place (among those who keep the team completable); then each pool's remaining places go
+to its least-loaded eligible members. Ties are broken by the seeded stream, in id order.
+Feasibility of a task does not depend on the loads, so every task is checked before anything
+is picked and the first one that cannot be staffed is named.
 """
 
 from __future__ import annotations

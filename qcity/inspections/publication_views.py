@@ -67,10 +67,10 @@ def _publish(request: HttpRequest) -> HttpResponse:
     ids = _ids([only] if only else request.POST.getlist("tasks"))
     if not ids:
         messages.error(request, _("请先勾选要公示的检查结果。"))
-        return redirect("inspections:inspections_publication")
+        return redirect("inspections:publication")
     if len(ids) > MAX_SELECTED:
         messages.error(request, _("一次最多公示 %(n)s 条。") % {"n": MAX_SELECTED})
-        return redirect("inspections:inspections_publication")
+        return redirect("inspections:publication")
     reason = request.POST.get("late_reason", "")
     done, refused = 0, []
     for pk in ids:
@@ -84,7 +84,7 @@ def _publish(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("已公示 %(n)s 条检查结果。") % {"n": done})
     for line in refused[:20]:
         messages.error(request, line)
-    return redirect("inspections:inspections_publication")
+    return redirect("inspections:publication")
 
 
 @login_required
@@ -107,7 +107,7 @@ def publish_draw(request: HttpRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.info(request, _("该抽取记录已公示。"))
-    return redirect("inspections:inspections_publication")
+    return redirect("inspections:publication")
 
 
 @login_required

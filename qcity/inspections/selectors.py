@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from qcity.core.models import OrgUnit, Role, User
@@ -173,7 +173,12 @@ def tasks_for(
     text = text.strip()
     if text:
         tasks = tasks.filter(Q(entity__name__contains=text) | Q(entity__code=text.upper()))
-    return tasks.order_by("status", "batch__window_end", "batch_id", "position")
+    # 待检查 first (what the inspector must do), then 已录入结果, then 已公示.
+    order = Case(
+        *(When(status=value, then=Value(i)) for i, value in enumerate(Task.Status.values)),
+        default=Value(len(Task.Status.values)),
+    )
+    return tasks.order_by(order, "batch__window_end", "batch_id", "position")
 
 
 def get_task(user: User | None, pk: object) -> Task:
@@ -241,7 +246,9 @@ def follow_ups_for(user: User | None, *, status: str = "") -> QuerySet[FollowUp]
     )
     if status:
         rows = rows.filter(status=status)
-    return rows.order_by("status", "due_date", "pk")
+    # 待处理 first, soonest due first.
+    open_first = Case(When(status=FollowUp.Status.OPEN, then=Value(0)), default=Value(1))
+    return rows.order_by(open_first, "due_date", "pk")
 
 
 def get_follow_up(user: User | None, pk: object) -> FollowUp:

@@ -613,10 +613,7 @@ def _save_result(
     A refused file (type, size, corruption) rolls the result back, and the files already
     stored by this call are deleted at once, so nothing of the attempt is left.
     """
-    from django.db import transaction
-
     from qcity.core import files as core_files
-    from qcity.core.workflow import take
     from qcity.inspections.models import Result
 
     uploads = [upload for upload in (files or ()) if upload]
@@ -717,15 +714,11 @@ def close_follow_up(
     user: User | None, follow_up_pk: Any, *, resolution: str, outcome: str
 ) -> Transition:
     """The owner unit closes a follow-up with how it ended and what was done."""
-    from qcity.core.workflow import take
-
     return take(FOLLOWUP, "close", follow_up_pk, by=user, resolution=resolution, outcome=outcome)
 
 
 def complete_batch(user: User | None, batch_pk: Any) -> Transition:
     """Complete a batch once every task is published (else 还有 N 户未录入结果 / 未公示)."""
-    from qcity.core.workflow import take
-
     return take(BATCH, "complete", batch_pk, by=user)
 
 

@@ -217,7 +217,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 _("检查结果已保存。") if step == "enter_result" else _("检查结果已更正。"),
             )
-            return redirect("inspections:task_detail", pk=task.pk)
+            return redirect("inspections:inspection_task", pk=task.pk)
     else:
         initial: dict[str, Any] = {}
         if result is not None:
@@ -308,7 +308,7 @@ def followup_detail(request: HttpRequest, pk: int) -> HttpResponse:
             error, status = exc.message, exc.status if exc.status in (403, 409) else 400
         else:
             messages.success(request, _("后续处理已办结。"))
-            return redirect("inspections:followup_detail", pk=follow_up.pk)
+            return redirect("inspections:inspection_followup", pk=follow_up.pk)
     history = workflow.history(user, FollowUp, follow_up.pk)
     for t in history:
         t.step_label = str(FOLLOWUP.step(t.step).label) if t.step == "close" else t.step

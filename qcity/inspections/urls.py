@@ -29,28 +29,24 @@ urlpatterns: list = [
 
 # Inspectors' tasks, result entry and follow-ups (tasks work).
 urlpatterns += [
-    path("tasks/", task_views.task_list, name="task_list"),
-    path("tasks/export.xlsx", task_views.task_export, name="task_export"),
-    path("tasks/<int:pk>/", task_views.task_detail, name="task_detail"),
-    path("follow-ups/", task_views.followup_list, name="followup_list"),
-    path("follow-ups/<int:pk>/", task_views.followup_detail, name="followup_detail"),
+    path("tasks/", task_views.task_list, name="inspection_tasks"),
+    path("tasks/export.xlsx", task_views.task_export, name="inspection_task_export"),
+    path("tasks/<int:pk>/", task_views.task_detail, name="inspection_task"),
+    path("follow-ups/", task_views.followup_list, name="inspection_followups"),
+    path("follow-ups/<int:pk>/", task_views.followup_detail, name="inspection_followup"),
 ]
 
 # 一公开: results due for publication, publishing, the provincial export (helper portal).
 urlpatterns += [
-    path(
-        "publication/",
-        publication_views.publication_list,
-        name="inspections_publication",
-    ),
+    path("publication/", publication_views.publication_list, name="publication"),
     path(
         "publication/draws/<int:pk>/publish/",
         publication_views.publish_draw,
-        name="inspections_publish_draw",
+        name="publish_draw",
     ),
     path(
         "publication/export/<slug:kind>.<slug:fmt>",
         publication_views.export,
-        name="inspections_publication_export",
+        name="publication_export",
     ),
 ]

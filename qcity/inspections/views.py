@@ -8,7 +8,6 @@ and a refused step is shown as its ``WorkflowError`` message with nothing change
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -34,9 +33,8 @@ from qcity.inspections.services import BATCH, QUOTA_CLASSES, BatchInvalid
 from qcity.registry.models import MarketEntity
 
 PAGE_SIZE = 50
-# The batch steps these pages offer, and the service function that takes each (written by
-# the draw and assignment work); until it exists the workflow step itself is taken.
-PAGE_STEPS = {"draw": "draw_batch", "redraw": "draw_batch", "assign": "assign_batch"}
+# The batch steps these pages offer (services.draw_batch itself tells draw from redraw).
+PAGE_STEPS = frozenset({"draw", "redraw", "assign"})
 
 
 # --- check items ------------------------------------------------------------------------------
@@ -233,7 +231,6 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "statuses": _labels(population.get("statuses"), dict(MarketEntity.Status.choices)),
             "counties": _county_names(population.get("region_codes") or []),
             "draws": _draw_rows(batch),
-            "downloads": hasattr(draw_module, "draw_record"),
             "page": page,
             "rows": [(t, team_of(t)) for t in page.object_list],
         },
@@ -259,22 +256,23 @@ def batch_step(request: HttpRequest, pk: int) -> HttpResponse:
     if step not in PAGE_STEPS:
         raise Http404
     reason = request.POST.get("reason", "")[:2000].strip()
-    function = getattr(services, PAGE_STEPS[step], None)
     try:
-        if function is None:
-            workflow.take(
-                BATCH, step, batch.pk, by=user, reason=reason, expected_state=batch.status
-            )
-        elif step == "assign":
-            function(user, batch.pk)
+        if step == "assign":
+            tasks = services.assign_batch(user, batch.pk)
+            done = _("已为 %(n)d 个检查任务随机分派检查人员。") % {"n": tasks}
         else:
-            function(user, batch.pk, reason=reason)
+            drawn = services.draw_batch(user, batch.pk, reason=reason)
+            done = _("第 %(attempt)d 次抽取完成：从 %(population)d 户中抽中 %(selected)d 户。") % {
+                "attempt": drawn.attempt,
+                "population": drawn.population_size,
+                "selected": len(drawn.selected_codes),
+            }
     except workflow.NotFound:
         raise Http404 from None
     except workflow.WorkflowError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("已完成“%(step)s”。") % {"step": BATCH.step(step).label})
+        messages.success(request, done)
     return redirect("inspections:inspection_batch", pk=batch.pk)
 
 
@@ -315,23 +313,23 @@ def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
 @require_safe
 @login_required
 def draw_record_file(request: HttpRequest, pk: int, attempt: int) -> HttpResponse:
-    """record.json of one draw attempt (the draw work's ``draw_record``), for verify_draw."""
-    make = getattr(draw_module, "draw_record", None)
-    if make is None:
-        raise Http404
-    record = make(_draw_of(request, pk, attempt))
-    if isinstance(record, str):
-        record = record.encode()
-    elif not isinstance(record, bytes):
-        record = json.dumps(record, ensure_ascii=False, indent=2).encode()
-    return _download(record, "record.json", "application/json")
+    """record.json of one draw attempt, the same bytes as ``qcity export_draw`` writes."""
+    content = draw_module.record_bytes(_draw_of(request, pk, attempt))
+    return _download(content, "record.json", "application/json")
 
 
 @require_safe
 @login_required
 def draw_population_file(request: HttpRequest, pk: int, attempt: int) -> HttpResponse:
-    """population.csv of one draw attempt (the draw work's ``population_bytes``)."""
-    make = getattr(draw_module, "population_bytes", None)
-    if make is None:
-        raise Http404
-    return _download(make(_draw_of(request, pk, attempt)), "population.csv", "text/csv")
+    """population.csv of one draw attempt (``draw.population_bytes``), for verify_draw."""
+    found = _draw_of(request, pk, attempt)
+    try:
+        content = draw_module.population_bytes(found)
+    except (OSError, ValueError):
+        # The snapshot kept with the draw is gone or damaged: say so, never a 500.
+        return HttpResponse(
+            _("该次抽取的名录快照无法读取，请联系系统管理员。"),
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    return _download(content, "population.csv", "text/csv")

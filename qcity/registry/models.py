@@ -81,6 +81,9 @@ class MarketEntity(models.Model):
             # The draw reads (code, risk_class) of one jurisdiction in code order.
             models.Index(fields=["owner_unit", "code"], name="entity_owner_code"),
             models.Index(fields=["region_code", "status"], name="entity_region_status"),
+            # The draw reads each risk class's codes in code order (inspections.draw): one
+            # covering range per class, no sort and no table look-up per row.
+            models.Index(fields=["status", "risk_class", "code"], name="entity_status_class_code"),
         ]
 
     def __str__(self) -> str:

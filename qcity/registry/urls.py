@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qcity.registry import views
+from qcity.registry import import_views, views
 
 urlpatterns: list = [
     path("entities/", views.entity_list, name="registry_entity_list"),
@@ -19,4 +19,14 @@ urlpatterns: list = [
     path(
         "conflicts/<int:pk>/withdraw/", views.conflict_withdraw, name="registry_conflict_withdraw"
     ),
+]
+
+# Bulk import of the entity register (core.imports).
+urlpatterns += [
+    path("import/", import_views.import_form, name="registry_import"),
+    path("import/<int:pk>/", import_views.import_job, name="registry_import_job"),
+    path(
+        "import/<int:pk>/progress/", import_views.import_progress, name="registry_import_progress"
+    ),
+    path("import/<int:pk>/errors.csv", import_views.import_errors, name="registry_import_errors"),
 ]

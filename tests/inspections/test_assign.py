@@ -465,3 +465,42 @@ def test_a_participant_short_of_inspectors_is_named(personas):
     assert "第1号任务" in refused.value.message and "市农业农村局" in refused.value.message
     assert "少于每户须派出的 2 名" in refused.value.message
     assert not Task.objects.exists()
+
+
+def test_a_real_draw_is_assigned_in_its_order_and_again_the_same_from_its_seed(
+    personas, settings, tmp_path
+):
+    from tests.inspections import draw_helpers
+
+    draw_helpers.use_tmp_store(settings, tmp_path)
+    kaiyuan = personas["kaiyuan"]
+    draw_helpers.make_entities("开原市", "211282", ["A"] * 12 + ["B"] * 8)
+    batch = draw_helpers.make_batch(
+        unit(KAIYUAN),
+        kaiyuan,
+        quotas={"A": {"count": 6}, "B": {"count": 3}},
+        items=[draw_helpers.check_item()],
+    )
+    inspectors(4, KAIYUAN)
+    inspectors(2, KAIYUAN_STATION)
+    drawn = services.draw_batch(kaiyuan, batch.pk, _seed=bytes(range(32)))
+
+    runs = []
+    for _ in range(2):
+        with transaction.atomic():
+            assert services.assign_batch(kaiyuan, batch.pk) == 9
+            runs.append(teams(batch))
+            order = list(
+                Task.objects.filter(batch=batch)
+                .order_by("position")
+                .values_list("entity__code", flat=True)
+            )
+            transaction.set_rollback(True)
+    assert order == drawn.selected_codes
+    assert runs[0] == runs[1]
+    # A redraw (new seed) is what changes the assignment; the assignment has no seed of its own.
+    redrawn = services.draw_batch(kaiyuan, batch.pk, reason="抽取时名录未更新")
+    services.assign_batch(kaiyuan, batch.pk)
+    assert set(Task.objects.filter(batch=batch).values_list("draw", flat=True)) == {redrawn.pk}
+    event = AuditEvent.objects.filter(action="inspections.batch.assign").get()
+    assert event.details["draw"] == redrawn.pk and event.details["draw_attempt"] == 2

@@ -94,3 +94,64 @@ def test_load_defaults_loads_the_inspection_reference_data_once(org_units):
         ResultCode.objects.count(),
         CheckItem.objects.count(),
     )
+
+
+@pytest.fixture
+def sysadmin(personas):
+    from qcity.core.models import User
+
+    User.objects.filter(username="sysadmin").update(is_staff=True)
+    return User.objects.get(username="sysadmin")
+
+
+def test_the_system_admin_disables_a_check_item_and_old_batches_keep_it(client, sysadmin):
+    import datetime as dt
+
+    from qcity.core.models import User
+    from qcity.inspections import services
+
+    defaults.load()
+    item = CheckItem.objects.get(code="SJ-001")
+    kaiyuan = User.objects.get(username="kaiyuan")
+    plan = services.create_plan(kaiyuan, year=2026, title="开原市2026年度计划")
+    spec = services.BatchSpec(
+        title="企业公示信息抽查",
+        check_items=[item],
+        region_codes=["211282"],
+        industry_prefixes=[],
+        kinds=[],
+        statuses=["active"],
+        window_start=dt.date(2026, 12, 1),
+        window_end=dt.date(2026, 12, 20),
+        quotas={"A": ("ratio", "3")},
+        exclude_checked_within_days=365,
+        min_inspectors=2,
+    )
+    batch = services.create_batch(kaiyuan, plan.pk, spec).batch
+    client.force_login(sysadmin)
+    assert client.get("/admin/inspections/checkitem/").status_code == 200
+    client.post(
+        "/admin/inspections/checkitem/", {"action": "disable", "_selected_action": [item.pk]}
+    )
+    item.refresh_from_db()
+    assert item.disabled_on is not None
+    assert AuditEvent.objects.filter(
+        action="admin.checkitem.disabled", object_id=str(item.pk)
+    ).exists()
+    # Never deleted, in the admin or by a reload; the old batch still points at it.
+    response = client.post(f"/admin/inspections/checkitem/{item.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    defaults.load()
+    item.refresh_from_db()
+    assert item.disabled_on is not None
+    assert list(batch.check_items.all()) == [item]
+    client.post(
+        "/admin/inspections/resultcode/",
+        {"action": "disable", "_selected_action": [ResultCode.objects.get(code="06").pk]},
+    )
+    assert ResultCode.objects.get(code="06").disabled_on is not None
+
+
+def test_business_users_do_not_reach_the_check_item_admin(client, personas):
+    client.force_login(personas["coordinator"])
+    assert client.get("/admin/inspections/checkitem/").status_code in (302, 403)

@@ -359,3 +359,24 @@ def test_a_snapshot_whose_draw_rolled_back_is_swept_and_a_kept_one_is_not(
 
 def test_codes_are_valid_uscc():
     assert uscc("440300", 19220382) == "914403001922038216"
+
+
+def test_a_register_code_that_was_never_normalised_is_refused_not_published(
+    personas, org_units, store
+):
+    make_entities("开原市", KAIYUAN, ["A"] * 3)
+    MarketEntity.objects.create(
+        code="91211282mA0000000x",
+        name="未规范化代码",
+        kind="enterprise",
+        region_code=KAIYUAN,
+        owner_unit=county_bureau("开原市"),
+        risk_class="A",
+    )
+    batch = kaiyuan_batch(personas, quotas={"A": {"count": 2}})
+
+    with pytest.raises(draw.DrawRefused) as refused:
+        services.draw_batch(personas["kaiyuan"], batch.pk)
+
+    assert refused.value.code == "population_code_malformed"
+    assert not Draw.objects.exists() and not list(store.rglob("*.gz"))

@@ -437,6 +437,9 @@ def test_the_owner_sees_every_draw_attempt_and_the_task_table(client, kaiyuan_ba
     assert "开原市示例乳业有限公司" in html
     assert "王检查（开原市市场监督管理局）、赵农业（市农业农村局）" in html
     assert "B 信用风险一般：10 / 1" in html
+    # These rows were written without a snapshot file: said, not a server error.
+    missing = client.get(f"/inspections/batches/{kaiyuan_batch.pk}/draws/1/population.csv")
+    assert missing.status_code == 410 and "名录快照无法读取" in missing.content.decode()
 
 
 def test_the_task_export_holds_the_tasks_with_their_teams(client, kaiyuan_batch):

@@ -231,3 +231,30 @@ def test_a_form_sent_after_a_colleague_entered_the_result_is_refused_as_stale(
     result = Result.objects.get(task=task)
     assert list(result.codes.values_list("code", flat=True)) == ["01"]
     assert result.entered_by == colleague
+
+
+def test_pending_tasks_come_first_and_open_follow_ups_first(client, personas, two_counties):
+    kaiyuan, _xifeng = two_counties
+    first, second = kaiyuan.tasks
+    services.enter_result(
+        personas["inspector"],
+        first.pk,
+        codes=["06"],
+        findings="待核查",
+        check_date=dt.date(2026, 9, 25),
+    )
+    assert [t.status for t in selectors.tasks_for(personas["inspector"])] == [
+        Task.Status.PENDING,
+        Task.Status.CHECKED,
+    ]
+    services.enter_result(
+        personas["inspector"],
+        second.pk,
+        codes=["06"],
+        findings="待核查",
+        check_date=dt.date(2026, 9, 28),
+    )
+    closed = FollowUp.objects.get(task=first)
+    services.close_follow_up(personas["kaiyuan"], closed.pk, resolution="filed", outcome="已立案")
+    rows = list(selectors.follow_ups_for(personas["kaiyuan"]))
+    assert [f.status for f in rows] == [FollowUp.Status.OPEN, FollowUp.Status.CLOSED]

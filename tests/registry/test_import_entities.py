@@ -172,6 +172,8 @@ def test_bad_rows_are_refused_with_a_reason_and_the_good_rows_kept(
 def test_the_errors_file_is_beside_the_input_with_a_bom_and_inert_values(org_units, tmp_path):
     path = write_csv(tmp_path / "名录.csv", [row(1, **{"名称": "", "主体类型": "=HYPERLINK(1)"})])
     result = import_entities(str(path))
+    assert result.errors == 1  # one refused row, listed with both of its problems
+    add_up(result)
     assert result.errors_file == str(tmp_path / "名录.csv.errors.csv")
     raw = (tmp_path / "名录.csv.errors.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")

@@ -162,3 +162,17 @@ def test_the_query_uses_the_index(register):
 def test_the_sqlite_index_can_be_rebuilt(register):
     search.rebuild_index()
     assert names("奶粉") == {"开原市金鑫奶粉店", "铁岭（开原）老街奶粉专营店"}
+
+
+def test_the_index_follows_the_real_bulk_import_creating_and_updating(org_units, tmp_path):
+    from qcity.registry.imports import import_entities
+    from tests.registry.importfiles import row, write_csv
+
+    first = write_csv(tmp_path / "名录.csv", [row(1, 名称="开原市金鑫奶粉店"), row(2)])
+    import_entities(str(first))
+    assert names("奶粉") == {"开原市金鑫奶粉店"}
+    # The same code again with a new name: an update through the importer's upsert.
+    second = write_csv(tmp_path / "名录2.csv", [row(1, 名称="开原市金鑫粮油店"), row(2)])
+    import_entities(str(second))
+    assert names("奶粉") == set()
+    assert names("粮油") == {"开原市金鑫粮油店"}
