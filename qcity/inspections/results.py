@@ -255,6 +255,7 @@ def _follow_up_for(
             obj=follow_up,
             details={"task": task.pk, "deadline": due.as_api()},
         )
+        _tell_owner(follow_up, task, user)
         return "opened"
     if needed and follow_up.status == FollowUp.Status.CLOSED:
         due = workdays.deadline(check_date, FOLLOW_UP_WORKDAYS, rule=FOLLOW_UP_RULE)
@@ -274,6 +275,7 @@ def _follow_up_for(
             obj=follow_up,
             details={"task": task.pk, "previous": previous, "deadline": due.as_api()},
         )
+        _tell_owner(follow_up, task, user)
         return "reopened"
     if not needed and follow_up is not None and follow_up.status == FollowUp.Status.OPEN:
         follow_up.status = FollowUp.Status.CLOSED
@@ -291,6 +293,23 @@ def _follow_up_for(
         )
         return "withdrawn"
     return ""
+
+
+def _tell_owner(follow_up: FollowUp, task: Task, user) -> None:
+    """Leave a notice for the owner unit's officers (delivered after commit)."""
+    from qcity.core.models import Role, User
+    from qcity.core.notices import notify
+
+    officers = User.objects.filter(
+        unit_id=follow_up.owner_unit_id,
+        is_active=True,
+        role__in=[Role.COUNTY_OFFICER, Role.COORDINATOR, Role.DEPARTMENT_LIAISON],
+    )
+    subject = _("后续处理：%(entity)s（办理期限 %(due)s）") % {
+        "entity": task.entity.name,
+        "due": follow_up.due_date.isoformat() if follow_up.due_date else "—",
+    }
+    notify(officers, follow_up, subject, by=user)
 
 
 # --- completing a batch -----------------------------------------------------------------------

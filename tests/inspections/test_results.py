@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from qcity.core import services as core_services
 from qcity.core import workflow
-from qcity.core.models import Attachment, AuditEvent, User
+from qcity.core.models import Attachment, AuditEvent, Notice, User
 from qcity.core.workflow import Forbidden, NotFound, StepNotAllowed
 from qcity.inspections import results, services
 from qcity.inspections.models import Batch, FollowUp, Result, Task
@@ -274,6 +274,10 @@ def test_a_problem_left_for_later_opens_a_follow_up_for_the_owner(county, person
     assert follow_up.due_rule == results.FOLLOW_UP_RULE
     assert transition.details["follow_up"] == "opened"
     assert AuditEvent.objects.filter(action="inspections.followup.opened").count() == 1
+    # The owner bureau's officer is told; the other county's is not.
+    notice = Notice.objects.get()
+    assert notice.recipient == personas["kaiyuan"] and notice.object_id == str(follow_up.pk)
+    assert "2026-10-22" in notice.subject and task.entity.name in notice.subject
 
 
 def test_a_correction_dropping_the_follow_up_code_closes_it_as_not_needed_and_adding_it_reopens(
