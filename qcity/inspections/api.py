@@ -27,6 +27,7 @@ from qcity.core.api import TransitionOut
 from qcity.core.models import OrgUnit, User
 from qcity.core.paging import LimitOffset
 from qcity.core.scope import get_scoped_or_404, may_change, scoped
+from qcity.inspections import draw as draw_module
 from qcity.inspections import services
 from qcity.inspections.models import (
     Batch,
@@ -557,8 +558,6 @@ def list_draws(request: HttpRequest, batch_id: int):
 def draw_record(request: HttpRequest, draw_id: int):
     """The draw's ``record.json`` as ``qcity export_draw`` writes it (docs/draw-algorithm.md):
     seed, algorithm and version, parameters, population digest, selected codes in order."""
-    from qcity.inspections import draw as draw_module
-
     found = get_scoped_or_404(_user(request), Draw.objects.select_related("batch"), pk=draw_id)
     return draw_module.draw_record(found)
 

@@ -42,8 +42,10 @@ class Command(QcityCommand):
         try:
             loaded = load_demo_activity(today)
             values = load_demo_values(today)
+            inspections_started = time.perf_counter()
             register = load_demo_register()
             inspections = load_demo_inspections(today)
+            inspections_seconds = time.perf_counter() - inspections_started
         except DemoDataRefused as exc:
             raise CommandError(f"load_demo_activity：{exc}", returncode=2) from None
         if not loaded.already:
@@ -54,7 +56,7 @@ class Command(QcityCommand):
         seconds = time.perf_counter() - started
         if values:
             self.stdout.write(f"演示指标数据：录入指标值 {values} 个")
-        self._report_inspections(register, inspections)
+        self._report_inspections(register, inspections, inspections_seconds)
         if loaded.already:
             self.stdout.write(f"演示报送活动已存在，未作改动（新建联络员 {loaded.users} 个）")
             return
@@ -64,7 +66,7 @@ class Command(QcityCommand):
             f"退回 {loaded.returns} 次），用时 {seconds:.1f} 秒"
         )
 
-    def _report_inspections(self, register, inspections) -> None:
+    def _report_inspections(self, register, inspections, seconds: float) -> None:
         if register.already:
             self.stdout.write("演示市场主体名录已存在，未作改动")
         else:
@@ -79,5 +81,6 @@ class Command(QcityCommand):
             self.stdout.write(
                 f"演示双随机抽查：已完成批次检查 {inspections.tasks} 户（公示 "
                 f"{inspections.published}，其中逾期 {inspections.late}；后续处理办结 "
-                f"{inspections.follow_ups}），进行中批次待检查 {inspections.open_tasks} 户"
+                f"{inspections.follow_ups}），进行中批次待检查 {inspections.open_tasks} 户，"
+                f"用时 {seconds:.1f} 秒"
             )
