@@ -54,7 +54,9 @@ class DeadlineOut(Schema):
     calendar_version: int
 
 
-class Error(Schema):
+class StepError(Schema):
+    """A refused step or an absent object (the API-wide ``Error`` less the 422 details)."""
+
     code: str
     message: str
 
@@ -94,7 +96,13 @@ class MapIn(Schema):
     onto_id: int
 
 
-STEP_RESPONSES = {200: TransitionOut, 403: Error, 404: Error, 409: Error, 422: Error}
+STEP_RESPONSES = {
+    200: TransitionOut,
+    403: StepError,
+    404: StepError,
+    409: StepError,
+    422: StepError,
+}
 
 
 @router.post("/org-units/{unit_id}/confirm", response=STEP_RESPONSES)
@@ -118,6 +126,6 @@ def map_org_unit(request: HttpRequest, unit_id: int, payload: MapIn):
     )
 
 
-@router.get("/org-units/{unit_id}/transitions", response={200: list[TransitionOut], 404: Error})
+@router.get("/org-units/{unit_id}/transitions", response={200: list[TransitionOut], 404: StepError})
 def org_unit_transitions(request: HttpRequest, unit_id: int):
     return workflow.history(request.user, OrgUnit, unit_id)

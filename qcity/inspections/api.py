@@ -69,7 +69,7 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-class StepOut(Schema):
+class InspectionStepOut(Schema):
     name: str
     label: str
     reason_required: bool
@@ -170,7 +170,7 @@ def list_result_codes(request: HttpRequest):
 # --- plans --------------------------------------------------------------------------------------
 
 
-class PlanOut(Schema):
+class InspectionPlanOut(Schema):
     id: int
     owner_unit_id: int
     owner_unit: str
@@ -208,7 +208,7 @@ def _plans(user: User) -> QuerySet[InspectionPlan]:
     )
 
 
-@router.get("/inspections/plans", response=list[PlanOut])
+@router.get("/inspections/plans", response=list[InspectionPlanOut])
 @paginate(LimitOffset)
 def list_plans(request: HttpRequest, filters: Query[PlanFilter]):
     """The yearly plans (年度抽查工作计划) of the caller's units, newest year first."""
@@ -220,7 +220,7 @@ def list_plans(request: HttpRequest, filters: Query[PlanFilter]):
     return plans.order_by("-year", "owner_unit__path", "title", "pk")
 
 
-@router.post("/inspections/plans", response={201: PlanOut, **WRITE_RESPONSES})
+@router.post("/inspections/plans", response={201: InspectionPlanOut, **WRITE_RESPONSES})
 def create_plan(request: HttpRequest, payload: PlanIn):
     """Create a yearly plan owned by the caller's unit (coordinator, county bureau, department).
 
@@ -231,7 +231,7 @@ def create_plan(request: HttpRequest, payload: PlanIn):
     return Status(201, _plans(user).get(pk=plan.pk))
 
 
-@router.get("/inspections/plans/{plan_id}", response=PlanOut)
+@router.get("/inspections/plans/{plan_id}", response=InspectionPlanOut)
 def get_plan(request: HttpRequest, plan_id: int):
     return get_scoped_or_404(_user(request), _plans(_user(request)), pk=plan_id)
 
@@ -339,7 +339,7 @@ class BatchDetailOut(BatchOut):
     participants: list[ParticipantOut]
     current_draw: DrawSummaryOut | None
     task_counts: dict[str, int] = Field(..., description="调用方可见的任务数，按状态")
-    available_steps: list[StepOut]
+    available_steps: list[InspectionStepOut]
 
     @staticmethod
     def resolve_check_items(obj: Batch) -> list[dict[str, Any]]:
@@ -565,7 +565,7 @@ def draw_record(request: HttpRequest, draw_id: int):
 # --- tasks --------------------------------------------------------------------------------------
 
 
-class EntityOut(Schema):
+class TaskEntityOut(Schema):
     id: int
     code: str
     name: str
@@ -596,7 +596,7 @@ class TeamMemberOut(Schema):
         return obj.unit.name
 
 
-class ResultOut(Schema):
+class TaskResultOut(Schema):
     codes: list[str]
     code_names: list[str]
     findings: str
@@ -622,7 +622,7 @@ class TaskOut(Schema):
     batch_id: int
     batch: str
     position: int
-    entity: EntityOut
+    entity: TaskEntityOut
     owner_unit: str
     status: str
     status_label: str
@@ -648,8 +648,8 @@ class TaskDetailOut(TaskOut):
     window_end: dt.date
     check_items: list[CheckItemOut]
     team: list[TeamMemberOut]
-    result: ResultOut | None
-    available_steps: list[StepOut]
+    result: TaskResultOut | None
+    available_steps: list[InspectionStepOut]
 
     @staticmethod
     def resolve_window_start(obj: Task) -> dt.date:

@@ -14,15 +14,15 @@ is picked and the first one that cannot be staffed is named.
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from qcity.inspections.drawalgo import HashStream
+
 ALGORITHM = "qcity-assign"
 VERSION = "1"
 DOMAIN = b"qcity-assign-v1"
-_TWO_64 = 1 << 64
 
 
 def seed_bytes(seed: str) -> bytes:
@@ -34,37 +34,12 @@ def seed_bytes(seed: str) -> bytes:
         return text.encode()
 
 
-class Stream:
-    """Uniform integers from SHA-256(seed ‖ domain ‖ counter), counter as 8 bytes big-endian.
-
-    Each 32-byte block gives four 64-bit big-endian words, used in order. ``below(m)``
-    rejects a word u ≥ ⌊2^64 / m⌋·m and returns u mod m, so every value is equally likely
-    (the same rule as the draw's stream, with its own domain tag).
-    """
+class Stream(HashStream):
+    """The assignment's stream: SHA-256(seed ‖ domain ‖ counter), the draw's rule
+    (``drawalgo.HashStream``) with its own domain tag."""
 
     def __init__(self, seed: bytes, domain: bytes = DOMAIN) -> None:
-        self._prefix = bytes(seed) + domain
-        self._counter = 0
-        self._words: list[int] = []
-        self.used = 0  # words consumed, rejected ones included (for the record)
-
-    def word(self) -> int:
-        if not self._words:
-            block = hashlib.sha256(self._prefix + self._counter.to_bytes(8, "big")).digest()
-            self._counter += 1
-            # Reversed so that pop() hands the words out in block order.
-            self._words = [int.from_bytes(block[i : i + 8], "big") for i in (24, 16, 8, 0)]
-        self.used += 1
-        return self._words.pop()
-
-    def below(self, m: int) -> int:
-        if m < 1:
-            raise ValueError("below(m) needs m >= 1")
-        limit = (_TWO_64 // m) * m
-        while True:
-            u = self.word()
-            if u < limit:
-                return u % m
+        super().__init__(bytes(seed) + domain)
 
 
 def permutation(n: int, stream: Stream) -> list[int]:

@@ -110,15 +110,19 @@ def stratum_quota(rule: Mapping[str, Any], population: int) -> int:
 # --- random integers and the shuffle ----------------------------------------------------------
 
 
-class Stream:
-    """Uniform integers from SHA-256(seed ‖ DOMAIN ‖ stratum ‖ counter), one stream per stratum."""
+class HashStream:
+    """Uniform integers from SHA-256(prefix ‖ counter), the counter as 8 bytes big-endian.
 
-    def __init__(self, seed: bytes, stratum: str) -> None:
-        if len(seed) != SEED_BYTES:
-            raise ValueError("the seed is 32 bytes")
-        self._prefix = seed + DOMAIN + stratum.encode("ascii")
+    Each 32-byte block gives four 64-bit big-endian words, used in order. ``below(m)``
+    rejects a word u ≥ ⌊2^64 / m⌋·m and returns u mod m, so every value is equally likely.
+    The draw and the assignment (``assignalgo``) both use it, each with its own prefix.
+    """
+
+    def __init__(self, prefix: bytes) -> None:
+        self._prefix = bytes(prefix)
         self._counter = 0
         self._words: list[int] = []
+        self.used = 0  # words consumed, rejected ones included (for the record)
 
     def word(self) -> int:
         if not self._words:
@@ -126,6 +130,7 @@ class Stream:
             self._counter += 1
             # Reversed so that pop() hands them out first to last.
             self._words = [int.from_bytes(block[i : i + 8], "big") for i in (24, 16, 8, 0)]
+        self.used += 1
         return self._words.pop()
 
     def below(self, m: int) -> int:
@@ -137,6 +142,15 @@ class Stream:
             u = self.word()
             if u < limit:
                 return u % m
+
+
+class Stream(HashStream):
+    """The draw's stream: SHA-256(seed ‖ DOMAIN ‖ stratum ‖ counter), one per stratum."""
+
+    def __init__(self, seed: bytes, stratum: str) -> None:
+        if len(seed) != SEED_BYTES:
+            raise ValueError("the seed is 32 bytes")
+        super().__init__(seed + DOMAIN + stratum.encode("ascii"))
 
 
 def sample_indices(seed: bytes, stratum: str, population: int, k: int) -> list[int]:

@@ -87,7 +87,7 @@ class ValueFilters(Schema):
     org_unit_id: int | None = Field(None, ge=1, le=2**63 - 1, description="只列此单位的数值")
 
 
-class EvidenceOut(Schema):
+class IndicatorEvidenceOut(Schema):
     id: int
     name: str
     media_type: str
@@ -114,7 +114,7 @@ class RevisionOut(Schema):
     entered_by: str | None
     entered_at: dt.datetime
     evidence_note: str
-    evidence: list[EvidenceOut]
+    evidence: list[IndicatorEvidenceOut]
 
 
 class ValueFormIn(Schema):

@@ -24,6 +24,8 @@ FINDINGS = "现场核查E2E标记：账簿齐全"
 def kaiyuan_register(live_data, settings, tmp_path):
     """Eight entities of 开原市 (four D, four A) and its two inspectors, one of them the demo
     inspector. Created before the browser starts (no ORM beside Playwright's event loop)."""
+    from django.utils import timezone
+
     from qcity.core.models import OrgUnit, User
     from qcity.registry.codes import make_uscc
     from qcity.registry.models import Inspector, MarketEntity, Speciality
@@ -59,7 +61,9 @@ def kaiyuan_register(live_data, settings, tmp_path):
             user=user, name=name, certificate_no=certificate, org_unit=bureau
         )
         pooled.specialities.add(registration)
-    return names
+    # The server's today (Asia/Shanghai), not the browser's UTC date: the batch window
+    # starts on it and a check may not be dated before the window.
+    return timezone.localdate().isoformat()
 
 
 def _menu(page) -> None:
@@ -69,8 +73,9 @@ def _menu(page) -> None:
 
 
 def _logout(page, base) -> None:
+    # Not via /portal/: its pages may be cached for a few minutes, by design.
     page.context.clear_cookies()
-    page.goto(f"{base}/portal/")
+    page.goto(f"{base}/accounts/login/")
 
 
 def test_plan_draw_assignment_result_on_a_phone_and_publication_on_the_portal(
@@ -125,7 +130,7 @@ def test_plan_draw_assignment_result_on_a_phone_and_publication_on_the_portal(
     form = page.get_by_test_id("result-form")
     form.get_by_label("未发现问题").check()
     form.get_by_label("检查情况").fill(FINDINGS)
-    form.get_by_label("检查日期").fill(page.evaluate("new Date().toISOString().slice(0, 10)"))
+    form.get_by_label("检查日期").fill(kaiyuan_register)
     assert_accessible(page)
     form.get_by_role("button", name="提交检查结果").click()
     expect(page.get_by_test_id("task-status")).to_have_text("已录入结果")
