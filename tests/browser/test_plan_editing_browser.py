@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 from tests.conftest import BUNDLED_SEED
 
@@ -84,7 +86,8 @@ def test_an_amended_plan_is_uploaded_reviewed_and_confirmed_and_a_liaisons_tasks
     # Log out through the user menu, which also leads to 修改密码.
     _open_menu_if_folded(page)
     page.locator("[data-testid=whoami]").click()
-    assert page.get_by_role("link", name="修改密码").is_visible()
+    # Waits: the folded menu and the dropdown open with a transition.
+    expect(page.get_by_role("link", name="修改密码")).to_be_visible()
     page.get_by_role("button", name="退出").click()
 
     _login(page, base, "nongye")
