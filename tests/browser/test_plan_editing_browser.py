@@ -18,6 +18,9 @@ def _open_menu_if_folded(page) -> None:
     toggler = page.get_by_role("button", name="菜单")
     if toggler.is_visible():
         toggler.click()
+        # Bootstrap marks the menu .show only when its opening transition has ended; a
+        # click on the user menu during the transition can be lost on a busy machine.
+        expect(page.locator("#nav.collapse.show")).to_be_visible()
 
 
 def test_an_amended_plan_is_uploaded_reviewed_and_confirmed_and_a_liaisons_tasks_update(

@@ -70,6 +70,7 @@ def _menu(page) -> None:
     toggler = page.get_by_role("button", name="菜单")
     if toggler.is_visible():
         toggler.click()
+        expect(page.locator("#nav.collapse.show")).to_be_visible()  # transition ended
 
 
 def _logout(page, base) -> None:
