@@ -323,16 +323,18 @@ def attach(obj: models.Model, upload, *, by: User | None, name: str | None = Non
                 },
             )
     except BaseException:
-        _delete_quietly(stored)
+        delete_quietly(stored)
         raise
     return attachment
 
 
-def _delete_quietly(name: str) -> None:
+def delete_quietly(name: str, store: Storage | None = None) -> None:
+    """Delete a file written by work that is being undone; a failure is logged, not raised
+    (the orphan sweep finds what is left in the attachments storage)."""
     try:
-        storage().delete(name)
-    except Exception:  # the sweep will find it
-        logger.exception("could not delete stored file %s; the orphan sweep will", name)
+        (store or storage()).delete(name)
+    except Exception:
+        logger.exception("could not delete stored file %s", name)
 
 
 def attachments_of(obj: models.Model) -> models.QuerySet[Attachment]:

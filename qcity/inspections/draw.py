@@ -364,4 +364,4 @@ def stored_draw_files(names: list[str]) -> set[str]:
 def delete_stored(names: list[str]) -> None:
     """Delete snapshots written by a draw that did not commit (the sweep finds any left)."""
     for name in names:
-        files._delete_quietly(name)
+        files.delete_quietly(name)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import logging
 import zlib
 from typing import Any
 
@@ -32,13 +31,11 @@ from django.core.files.storage import Storage, storages
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qcity.core import audit, workdays
+from qcity.core import audit, files, workdays
 from qcity.core.models import User
 from qcity.core.workflow import Invalid
 from qcity.inspections.models import Draw, Result, Task
 from qcity.portal.models import PublishedDraw, PublishedInspection
-
-logger = logging.getLogger(__name__)
 
 PUBLISH_WORKDAYS = 20
 PUBLISH_RULE = "企业信息公示暂行条例第六条：自产生之日起20个工作日内公示"
@@ -220,18 +217,11 @@ def publish_draw_rows(draw: Draw, user: User) -> list[PublishedDraw]:
             published.append(row)
     except BaseException:
         for name in stored:
-            _delete_quietly(name)
+            files.delete_quietly(name, publication_storage())
         raise
     # A rollback of the caller's transaction after this point would leave files that no
     # row names: never linked from anywhere, so harmless (ADR 0031).
     return published
-
-
-def _delete_quietly(name: str) -> None:
-    try:
-        publication_storage().delete(name)
-    except Exception:
-        logger.exception("could not delete published file %s", name)
 
 
 # --- reads for the staff page and the provincial export --------------------------------------

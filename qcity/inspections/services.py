@@ -648,10 +648,7 @@ def _save_result(
                     )
     except BaseException:
         for name in stored:
-            try:
-                core_files.storage().delete(name)
-            except Exception:  # the orphan sweep will find it
-                pass
+            core_files.delete_quietly(name)
         raise
     return transition
 
