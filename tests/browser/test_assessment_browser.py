@@ -16,6 +16,7 @@ from qcity.plans.models import Plan
 from qcity.reporting import services as reporting
 from qcity.reporting.models import ProgressReport
 from qcity.reporting.services import REPORT
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 
 
@@ -67,7 +68,7 @@ def test_the_coordinator_adjusts_and_publishes_and_a_liaison_reads_the_ranking(
     page.context.clear_cookies()
 
     _login(page, base, "nongye")
-    page.get_by_role("button", name="菜单").click()  # the phone-sized navbar is collapsed
+    open_menu_if_folded(page)
     page.get_by_role("link", name="年度考核").click()
     page.get_by_role("link", name=scheme.title).click()
     table = page.get_by_test_id("ranking-department")

@@ -14,6 +14,7 @@ from qcity.plans.models import Plan, Target
 from qcity.reporting import services as reporting
 from qcity.reporting.models import ProgressReport
 from qcity.reporting.services import REPORT
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 
 WIDTHS = (1366, 390)
@@ -56,8 +57,7 @@ def test_the_dashboard_draws_its_charts_and_passes_axe(
     base = living_plan.url
     page.set_viewport_size({"width": width, "height": 900})
     _login(page, base, username)
-    if width < 768:
-        page.get_by_role("button", name="菜单").click()
+    open_menu_if_folded(page)
     page.get_by_role("link", name="驾驶舱").click()
     page.wait_for_url(f"{base}/dashboard/")
     # The navigation marks where one is (collapsed on a phone, so not by role).

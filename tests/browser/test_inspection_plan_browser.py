@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 
 
@@ -12,8 +13,7 @@ def test_kaiyuan_creates_a_plan_and_a_batch(page, live_data, assert_accessible, 
     base = live_data.url
     page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
     _login(page, base, "kaiyuan")
-    if width < 768:
-        page.get_by_role("button", name="菜单").click()  # the phone-sized navbar is collapsed
+    open_menu_if_folded(page)
     page.get_by_role("link", name="双随机抽查").click()
     assert "还没有年度抽查工作计划" in page.get_by_test_id("empty-reason").inner_text()
     assert_accessible(page)

@@ -9,14 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 from tests.core.test_files import png_bytes
-
-
-def _open_menu_if_folded(page) -> None:
-    toggler = page.get_by_role("button", name="菜单")
-    if toggler.is_visible():
-        toggler.click()
 
 
 @pytest.fixture
@@ -63,7 +58,7 @@ def test_an_inspector_enters_a_result_with_two_codes_and_a_photo_on_a_phone(
     base = live_data.url
     assert page.viewport_size["width"] == 390
     _login(page, base, "inspector")
-    _open_menu_if_folded(page)
+    open_menu_if_folded(page)
     page.locator("#nav").get_by_role("link", name="我的检查任务").click()
     page.wait_for_url(re.compile(r"/inspections/tasks/$"))
     pending = page.locator("[data-testid=task-group-pending]")

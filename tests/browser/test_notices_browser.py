@@ -5,6 +5,7 @@ import pytest
 from qcity.core.demo import DEMO_PASSWORD
 from qcity.core.models import OrgUnit, User
 from qcity.core.notices import notify
+from tests.browser.menu import open_menu_if_folded
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def test_a_liaison_sees_the_unread_count_reads_and_marks_notices(
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{base}/")
 
-    page.get_by_role("button", name="菜单").click()
+    open_menu_if_folded(page)
     assert page.get_by_test_id("unread-count").inner_text().startswith("2")
     page.get_by_test_id("notices-link").click()
     page.wait_for_url(f"{base}/notices/")
@@ -39,7 +40,7 @@ def test_a_liaison_sees_the_unread_count_reads_and_marks_notices(
 
     page.get_by_role("button", name="标为已读", exact=True).first.click()
     page.wait_for_url(f"{base}/notices/")
-    page.get_by_role("button", name="菜单").click()
+    open_menu_if_folded(page)
     assert page.get_by_test_id("unread-count").inner_text().startswith("1")
     page.get_by_test_id("mark-all-read").click()
     page.wait_for_url(f"{base}/notices/")

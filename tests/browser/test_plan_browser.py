@@ -3,6 +3,7 @@ import io
 from openpyxl import load_workbook
 
 from qcity.core.demo import DEMO_PASSWORD
+from tests.browser.menu import open_menu_if_folded
 
 
 def _login(page, base, username, assert_accessible=None):
@@ -23,7 +24,7 @@ def test_it_logs_in_opens_the_plan_and_a_measure_and_downloads_the_breakdown(
     _login(page, base, "coordinator", assert_accessible)
     assert_accessible(page)
     # On a phone the menu is folded away: open it as a user would.
-    page.get_by_role("button", name="菜单").click()
+    open_menu_if_folded(page)
     page.get_by_role("link", name="实施方案").first.click()
     page.get_by_role("link", name="铁岭市关于贯彻落实").click()
     assert page.locator("[data-testid=measure-row]").count() == 27

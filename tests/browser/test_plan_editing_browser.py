@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 from tests.conftest import BUNDLED_SEED
 
@@ -12,15 +13,6 @@ AMENDED = BUNDLED_SEED.read_bytes().replace(
     "(责任单位:市科技局、市工业和信息化局、市农业农村局、市市场监管局)".encode(),
     1,
 )
-
-
-def _open_menu_if_folded(page) -> None:
-    toggler = page.get_by_role("button", name="菜单")
-    if toggler.is_visible():
-        toggler.click()
-        # Bootstrap marks the menu .show only when its opening transition has ended; a
-        # click on the user menu during the transition can be lost on a busy machine.
-        expect(page.locator("#nav.collapse.show")).to_be_visible()
 
 
 def test_an_amended_plan_is_uploaded_reviewed_and_confirmed_and_a_liaisons_tasks_update(
@@ -34,7 +26,7 @@ def test_an_amended_plan_is_uploaded_reviewed_and_confirmed_and_a_liaisons_tasks
     page.context.clear_cookies()
 
     _login(page, base, "coordinator")
-    _open_menu_if_folded(page)
+    open_menu_if_folded(page)
     page.get_by_role("link", name="实施方案").first.click()
     current = page.locator("nav [aria-current=page]")
     assert current.count() == 1 and current.inner_text() == "实施方案"
@@ -87,7 +79,7 @@ def test_an_amended_plan_is_uploaded_reviewed_and_confirmed_and_a_liaisons_tasks
     page.screenshot(path=str(live_data_screenshot("measure-units-390")), full_page=True)
 
     # Log out through the user menu, which also leads to 修改密码.
-    _open_menu_if_folded(page)
+    open_menu_if_folded(page)
     page.locator("[data-testid=whoami]").click()
     # Waits: the folded menu and the dropdown open with a transition.
     expect(page.get_by_role("link", name="修改密码")).to_be_visible()

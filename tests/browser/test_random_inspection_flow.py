@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 
 PHONE = {"width": 390, "height": 844}
@@ -66,13 +67,6 @@ def kaiyuan_register(live_data, settings, tmp_path):
     return timezone.localdate().isoformat()
 
 
-def _menu(page) -> None:
-    toggler = page.get_by_role("button", name="菜单")
-    if toggler.is_visible():
-        toggler.click()
-        expect(page.locator("#nav.collapse.show")).to_be_visible()  # transition ended
-
-
 def _logout(page, base) -> None:
     # Not via /portal/: its pages may be cached for a few minutes, by design.
     page.context.clear_cookies()
@@ -121,7 +115,7 @@ def test_plan_draw_assignment_result_on_a_phone_and_publication_on_the_portal(
     _logout(page, base)
     page.set_viewport_size(PHONE)
     _login(page, base, "inspector")
-    _menu(page)
+    open_menu_if_folded(page)
     page.locator("#nav").get_by_role("link", name="我的检查任务").click()
     pending = page.get_by_test_id("task-group-pending")
     expect(pending.get_by_test_id("task")).to_have_count(5)

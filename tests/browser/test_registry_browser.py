@@ -6,6 +6,7 @@ import pytest
 
 from qcity.core.models import OrgUnit, User
 from qcity.registry.models import Inspector, MarketEntity, Speciality
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 from tests.registry.helpers import make_code
 
@@ -102,7 +103,7 @@ def test_a_county_officer_searches_the_register_and_keeps_the_pool(
 def test_an_inspector_declares_a_conflict_on_the_phone(kaiyuan_register, page, assert_accessible):
     base = kaiyuan_register.url
     _login(page, base, "inspector")
-    page.get_by_role("button", name="菜单").click()  # the phone's collapsed navigation
+    open_menu_if_folded(page)
     page.get_by_role("link", name="执法人员", exact=True).click()
     page.get_by_test_id("own-record").click()
     page.get_by_label("市场主体统一社会信用代码").fill(make_code("211282", 5).lower())

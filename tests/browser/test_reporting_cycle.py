@@ -11,16 +11,11 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.menu import open_menu_if_folded
 from tests.browser.test_plan_browser import _login, live_data_screenshot
 from tests.reporting.conftest import pdf_bytes
 
 NONGYE_TEXT = "本季度完成农产品质量安全例行监测 320 批次，合格率 98.4%。"
-
-
-def _open_menu_if_folded(page) -> None:
-    toggler = page.get_by_role("button", name="菜单")
-    if toggler.is_visible():
-        toggler.click()
 
 
 def _switch_to(page, base, username) -> None:
@@ -29,7 +24,7 @@ def _switch_to(page, base, username) -> None:
 
 
 def _go_to_reporting(page, assert_accessible) -> None:
-    _open_menu_if_folded(page)
+    open_menu_if_folded(page)
     page.locator("#nav").get_by_role("link", name="进展报送").click()
     page.wait_for_url(re.compile(r"/reporting/$"))
     assert page.locator(".navbar [aria-current=page]").inner_text() == "进展报送"
