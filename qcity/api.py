@@ -241,6 +241,7 @@ def search_refused(request: HttpRequest, exc: SearchRefused):
 
 
 from qcity.assessment.api import router as assessment_router  # noqa: E402
+from qcity.complaints.api import router as complaints_router  # noqa: E402
 from qcity.core.api import router as core_router  # noqa: E402
 from qcity.inspections.api import router as inspections_router  # noqa: E402
 from qcity.metrics.api import router as metrics_router  # noqa: E402
@@ -257,5 +258,6 @@ api.add_router("/", reporting_router)
 api.add_router("/", assessment_router)
 api.add_router("/", registry_router)
 api.add_router("/", inspections_router)
+api.add_router("/", complaints_router)
 
 __all__ = ["api"]

@@ -60,6 +60,16 @@ def env_int(
     return number
 
 
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    value = value.strip()
+    if value not in choices:
+        raise ImproperSetting(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = _raw(name)
     if value is None:

@@ -11,7 +11,15 @@ from pathlib import Path
 import dj_database_url
 
 from qcity.core.headers import static_file_headers
-from qcity.env import ImproperSetting, env_bool, env_file, env_int, env_list, env_str
+from qcity.env import (
+    ImproperSetting,
+    env_bool,
+    env_choice,
+    env_file,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("QCITY_VAR_DIR", str(BASE_DIR / "var")))
@@ -55,6 +63,7 @@ INSTALLED_APPS = [
     "qcity.registry",
     "qcity.inspections",
     "qcity.portal",
+    "qcity.complaints",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +267,24 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qcity@localhost")
+
+# 12315 complaints (core.rulebook, docs/rulebook.md): the choices the legal texts leave open.
+# Order 20's 45 working days ("order20") or the 消保法实施条例's 60 days ("regulation") for
+# mediation in cases received 2024-07-01 … 2026-04-14.
+COMPLAINT_MEDIATION_FROM_2024 = env_choice(
+    "COMPLAINT_MEDIATION_FROM_2024", "order20", ["order20", "regulation"]
+)
+# Cases still open on 2026-04-15: keep the rules of their received date ("received"), or
+# take each later clock from the rules in force when it starts ("current").
+COMPLAINT_PENDING_CASES_RULES = env_choice(
+    "COMPLAINT_PENDING_CASES_RULES", "received", ["received", "current"]
+)
+# Order 121 Art.45: does a calendar-day period ending on an ordinary weekend roll over?
+COMPLAINT_WEEKEND_IS_HOLIDAY = env_bool("COMPLAINT_WEEKEND_IS_HOLIDAY", True)
+# The ODR period (a local rule; no national text fixes it).
+COMPLAINT_ODR_WORKDAYS = env_int("COMPLAINT_ODR_WORKDAYS", 10, minimum=1, maximum=60)
+# Personal data at rest (core.pii): the SM4 key file, outside the database.
+PII_KEY_FILE = Path(env_str("QCITY_PII_KEY_FILE", str(VAR_DIR / "pii.key")))
 
 # Background work (ADR 0019): django-tasks with the database backend; `qcity db_worker`
 # runs the tasks, `qcity run_timers` enqueues the due scheduled jobs.

@@ -39,6 +39,7 @@ urlpatterns = [
     path("registry/", include("qcity.registry.urls")),
     path("inspections/", include("qcity.inspections.urls")),
     path("portal/", include("qcity.portal.urls")),
+    path("complaints/", include("qcity.complaints.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -142,6 +142,16 @@ class Calendar:
             raise CalendarUnknown(day)
         return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
+    def is_holiday(self, day: dt.date) -> bool:
+        """Is ``day`` a statutory holiday (a day off the State Council's notice names)?
+
+        Ordinary weekends are not; 补休 days and the weekend days inside a holiday block are
+        (the notice lists them). Past the known calendar: the Decree's fixed holidays only.
+        """
+        if day.year in self.years:
+            return self.exceptions.get(day) is False
+        return day in statutory_holidays(day.year)
+
     def add(self, start: dt.date, n: int, *, allow_provisional: bool = False) -> dt.date:
         if n < 1:
             raise ValueError("n must be at least 1")

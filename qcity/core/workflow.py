@@ -167,6 +167,8 @@ class Step:
     :param deadline: ``deadline(obj, now) -> Deadline | None``, the clock of the new state.
     :param notify: ``notify(obj, transition)``, run after commit only.
     :param action: the audit action; default ``<app_label>.<model>.<step>``.
+    :param timer: the clock may take it (``take_on_timer``: an overdue ODR case goes back to
+        the bureau); a timer-only step has ``roles=set()``.
     """
 
     name: str
@@ -181,6 +183,7 @@ class Step:
     notify: Callable[[models.Model, Transition], None] | None = None
     reason_required: bool = False
     action: str = ""
+    timer: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", frozenset(self.sources))
@@ -199,6 +202,9 @@ class Workflow:
     changed_at_field: str | None = None
     changed_by_field: str | None = None
     deadline_field: str | None = None
+    # Where the deadline's rule (``name@version``) and calendar version are kept, if anywhere.
+    deadline_rule_field: str | None = None
+    deadline_calendar_field: str | None = None
     # Related rows read by the steps' rules and by the audit label (str(obj)), fetched
     # with the locked row in one query instead of one lazy query each.
     select_related: tuple[str, ...] = ()
@@ -219,7 +225,7 @@ class Workflow:
             problem = None
             if step.name in self._steps:
                 problem = "is declared twice"
-            elif step.roles is None and step.allowed is None:
+            elif step.roles is None and step.allowed is None and not step.timer:
                 problem = "says nobody may take it (give roles or allowed)"
             elif not step.sources or not set(step.sources) <= set(self._labels):
                 problem = f"starts from unknown states {sorted(step.sources)}"
@@ -285,6 +291,20 @@ def _lock_visible(workflow: Workflow, user: User | None, pk: Any) -> models.Mode
     return obj
 
 
+class _Timer:
+    """The clock as an actor: ``take(..., by=TIMER)`` takes a step declared ``timer=True``.
+
+    No data scope applies (the clock acts for the system); the history row and the audit
+    event have no actor, and the audit details say ``"by": "timer"``.
+    """
+
+    def __repr__(self) -> str:
+        return "TIMER"
+
+
+TIMER: Any = _Timer()
+
+
 def take(
     workflow: Workflow,
     step_name: str,
@@ -309,10 +329,22 @@ def take(
     step = workflow.step(step_name)
     pk = obj_or_pk.pk if isinstance(obj_or_pk, models.Model) else obj_or_pk
     reason = (reason or "").strip()
+    on_timer = by is TIMER
     with transaction.atomic():
-        obj = _lock_visible(workflow, by, pk)
+        if on_timer:
+            if not step.timer:
+                raise Forbidden
+            rows = workflow.model._default_manager.all()
+            if workflow.select_related:
+                rows = rows.select_related(*workflow.select_related)
+            obj = rows.select_for_update(of=("self",)).filter(pk=pk).first()
+            if obj is None:
+                raise NotFound
+            by = None
+        else:
+            obj = _lock_visible(workflow, by, pk)
         current = workflow.state_of(obj)
-        if not workflow.may_take(step, by, obj):
+        if not on_timer and not workflow.may_take(step, by, obj):
             raise Forbidden
         if expected_state is not None and current != expected_state:
             raise Stale
@@ -333,6 +365,11 @@ def take(
         if workflow.deadline_field:
             # Each state runs its own clock: a step without a deadline rule clears it.
             setattr(obj, workflow.deadline_field, deadline.due if deadline else None)
+        if workflow.deadline_rule_field:
+            setattr(obj, workflow.deadline_rule_field, deadline.rule if deadline else "")
+        if workflow.deadline_calendar_field:
+            version = str(deadline.calendar_version or "") if deadline else ""
+            setattr(obj, workflow.deadline_calendar_field, version)
         obj.save()
         transition = Transition(
             content_type=ContentType.objects.get_for_model(workflow.model),
@@ -362,6 +399,8 @@ def take(
         }
         if reason:
             event_details["reason"] = reason
+        if on_timer:
+            event_details["by"] = "timer"
         if deadline is not None:
             event_details["deadline"] = {
                 "due": deadline.due.isoformat(),

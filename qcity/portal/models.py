@@ -66,3 +66,50 @@ class PublishedDraw(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_title} 第{self.attempt}次抽取"
+
+
+class PublishedComplaintStat(models.Model):
+    """One enterprise's complaint figures for one period (投诉信息公示, 国市监稽规〔2023〕6号).
+
+    Desensitized by construction: counts, rates, and the hot goods and issues as category
+    names; no complainant, no reporter, no case text.
+    """
+
+    scope_exempt = "public disclosure: read by anyone, written only by the publish step"
+
+    # "2026-10" (a month) or "2026" (a year): the period the figures cover.
+    period = models.CharField(_("统计期间"), max_length=7, db_index=True)
+    entity_code = models.CharField(_("统一社会信用代码"), max_length=18, db_index=True)
+    entity_name = models.CharField(_("经营者名称"), max_length=200)
+    region_code = models.CharField(_("行政区划代码"), max_length=6, db_index=True)
+    authority = models.CharField(_("公示部门"), max_length=200)
+    complaints = models.PositiveIntegerField(_("投诉量"))
+    previous_complaints = models.PositiveIntegerField(_("上期投诉量"))
+    # Growth against the previous period, percent; None when the previous period had none.
+    growth_pct = models.DecimalField(
+        _("投诉量增长率（%）"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    mediated = models.PositiveIntegerField(_("调解结案量"), default=0)
+    mediation_success_pct = models.DecimalField(
+        _("调解成功率（%）"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    odr_member = models.BooleanField(_("ODR入驻企业"), default=False)
+    odr_settled_pct = models.DecimalField(
+        _("先行和解率（%）"), max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    hot_goods = models.CharField(_("热点商品服务"), max_length=300, blank=True)
+    hot_issues = models.CharField(_("热点问题"), max_length=300, blank=True)
+    published_at = models.DateTimeField(_("公示时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("消费投诉信息公示")
+        verbose_name_plural = _("消费投诉信息公示")
+        ordering = ["-period", "-complaints", "entity_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "entity_code"], name="complaint_stat_one_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_name} {self.period}"

@@ -205,3 +205,33 @@ class Conflict(models.Model):
     @classmethod
     def scope_self_q(cls, user) -> Q:
         return Q(inspector__user=user)
+
+
+class EntityAccount(models.Model):
+    """An enterprise user account that acts for one market entity (ODR, its own cases)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="entity_account",
+        verbose_name=_("企业用户"),
+    )
+    entity = models.ForeignKey(
+        MarketEntity, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("市场主体")
+    )
+    linked_at = models.DateTimeField(_("绑定时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("企业账户")
+        verbose_name_plural = _("企业账户")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.entity}"
+
+    @classmethod
+    def scope_q(cls, units: models.QuerySet[OrgUnit]) -> Q:
+        return Q(entity__owner_unit__in=units)
+
+    @classmethod
+    def scope_self_q(cls, user) -> Q:
+        return Q(user=user)

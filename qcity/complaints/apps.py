@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplaintsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "qcity.complaints"
+    verbose_name = _("12315投诉举报")

@@ -1,0 +1,7 @@
+"""URLs of complaints (prefix /complaints/; names in the ``complaints`` namespace)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "complaints"
+
+urlpatterns: list = []
