@@ -127,6 +127,7 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.case.lead_recorded": _("登记调解中发现的违法线索"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
