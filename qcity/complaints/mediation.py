@@ -54,6 +54,9 @@ ROUTES_BASIS_REGULATION = "《消费者权益保护法实施条例》第四十�
 # The termination ground that the mediation period's end gives (第五项 in both Orders).
 GROUND_PERIOD_ENDED = "5"
 MAX_AMOUNT = Decimal("9999999999.99")  # Case.amount_recovered: 12 digits, 2 decimals
+# Who may mediate: the bureau's officers and the inspectors of its stations (市场监管所);
+# never the 三员 administrators or another department's liaison, whatever their unit.
+MEDIATOR_ROLES = frozenset({Role.COUNTY_OFFICER, Role.COORDINATOR, Role.INSPECTOR})
 
 
 class MediatorConflict(Invalid):
@@ -303,15 +306,19 @@ def _mediator(case: Case, value: Any, *, default: User | None) -> User:
     elif isinstance(value, User):
         chosen = value
     else:
-        chosen = (
-            User.objects.select_related("unit").filter(pk=str(value).strip()).first()
-            if (str(value).strip().isdigit())
-            else None
-        )
+        key = str(value).strip()
+        # A key past the column's range would be a database error on PostgreSQL, not a 422.
+        valid = key.isascii() and key.isdigit() and int(key) < 2**63
+        chosen = User.objects.select_related("unit").filter(pk=int(key)).first() if valid else None
         if chosen is None:
             raise Invalid(_("调解人员不存在"))
     unit = chosen.unit
-    if not chosen.is_active or unit is None or not unit.is_within(case.owner_unit):
+    if (
+        not chosen.is_active
+        or chosen.role not in MEDIATOR_ROLES
+        or unit is None
+        or not unit.is_within(case.owner_unit)
+    ):
         raise Invalid(
             _("调解人员须为承办单位（%(unit)s）的在岗人员") % {"unit": case.owner_unit.name}
         )
