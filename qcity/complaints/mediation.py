@@ -173,8 +173,9 @@ def _close_suspension(case: Case, ended_on: dt.date) -> Suspension | None:
 def apply_accept(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """受理: the mediation clock starts on the day of acceptance."""
     case.accepted_on = _today()
-    # The acceptance-on-time rate (Order 20 Art.14, Order 121 Art.15) reads this.
-    on_time = case.due_on is None or case.accepted_on <= case.due_on
+    # The acceptance-on-time rate (Order 20 Art.14, Order 121 Art.15) reads this; None when
+    # the case ran no acceptance clock (a row written without intake).
+    on_time = None if case.due_on is None else case.accepted_on <= case.due_on
     return {
         "accepted_on": case.accepted_on.isoformat(),
         "accept_due": case.due_on.isoformat() if case.due_on else None,

@@ -941,3 +941,24 @@ def test_an_administrator_of_the_owner_unit_is_no_mediator(personas, calendar):
         take(COMPLAINT, "mediate", case.pk, by=personas["coordinator"])
     case.refresh_from_db()
     assert case.mediator == personas["coordinator"]
+
+
+@pytest.mark.parametrize(
+    ("found_on", "rule", "due"),
+    [
+        # Order 20 Art.23: 4.15–4.17, 4.20–4.24, 4.27–4.30, (劳动节) 5.6, 5.7, 5.8.
+        (dt.date(2026, 4, 14), "complaint.lead_check@order20", dt.date(2026, 5, 8)),
+        # Order 121 Art.27 from the day it took effect: the fifteenth is Saturday 5.9 (worked).
+        (dt.date(2026, 4, 15), "complaint.lead_check@order121", dt.date(2026, 5, 9)),
+    ],
+)
+def test_a_leads_clock_follows_the_rules_of_the_day_it_was_found(
+    found_on, rule, due, personas, calendar
+):
+    # The complaint itself was received under Order 20.
+    case = make_case(
+        received_on=dt.date(2026, 4, 1), status=S.MEDIATING, accepted_on=dt.date(2026, 4, 2)
+    )
+    with at(found_on):
+        lead = services.record_lead(case.pk, by=personas["kaiyuan"], facts="无照经营")
+    assert (lead.due_on, lead.due_rule, lead.rules) == (due, rule, rule.split("@")[1])
