@@ -514,3 +514,25 @@ class OdrEnrolment(models.Model):
         if getattr(user, "role", None) != Role.ENTERPRISE:
             return Q(pk__in=[])
         return Q(Exists(EntityAccount.objects.filter(user=user, entity=OuterRef("entity"))))
+
+
+class CaseNumberCounter(models.Model):
+    """The last serial handed out per number prefix and day (TS20261128 → 123).
+
+    One upsert counts and reads in one statement (``intake.next_number``), so two
+    submissions can never get the same number, on SQLite and PostgreSQL alike.
+    """
+
+    scope_exempt = "internal to complaints.intake: counters, never shown to anyone"
+
+    prefix = models.CharField(max_length=2)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "day"], name="case_number_prefix_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.day:%Y%m%d} {self.last}"

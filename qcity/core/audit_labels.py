@@ -127,6 +127,8 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.case.submitted": _("登记投诉举报"),
+    "complaints.defaults_loaded": _("加载投诉举报参考数据"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
