@@ -127,6 +127,7 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.case.escalated": _("超期督办"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
