@@ -6,3 +6,8 @@ class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "qcity.complaints"
     verbose_name = _("12315投诉举报")
+
+    def ready(self) -> None:
+        from qcity.complaints import escalation
+
+        escalation.register()

@@ -204,6 +204,12 @@ class Case(models.Model):
     suspended_days = models.PositiveIntegerField(_("中止计时天数"), default=0)
     extended = models.BooleanField(_("已延长期限"), default=False)
     escalated_at = models.DateTimeField(_("超期督办时间"), null=True, blank=True)
+    # The day the running period counts from when it is not the received date: a transfer
+    # or designation (the receiving bureau's day) or a supplementary report (Order 121
+    # Art.35). complaints.routing.clock_start reads it.
+    clock_started_on = models.DateField(_("本期限起算日"), null=True, blank=True)
+    # The deadline ("rule@version:due") last escalated, so each deadline is escalated once.
+    escalated_due = models.CharField(max_length=80, blank=True, editable=False)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     # The complainant or reporter. Phone and ID number: core.pii tokens and keyed hashes.

@@ -77,6 +77,7 @@ def _routing_steps(kind_check, state: str) -> list[Step]:
             target=S.DISPUTED,
             allowed=_officer(kind_check),
             reason_required=True,
+            validate=routing.validate_dispute,
             apply=routing.apply_dispute,
             deadline=routing.dispute_deadline,
             notify=casenotices.after_step,
@@ -322,6 +323,7 @@ REPORT = Workflow(
             allowed=_officer(_report),
             reason_required=True,
             validate=reports.validate_close_without_notice,
+            apply=reports.apply_close,
         ),
     ],
 )

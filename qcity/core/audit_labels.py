@@ -129,6 +129,7 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.close": _("办结（无需告知）"),
     "complaints.case.submitted": _("登记投诉举报"),
     "complaints.defaults_loaded": _("加载投诉举报参考数据"),
+    "complaints.case.escalated": _("超期督办"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
