@@ -284,6 +284,10 @@ class Case(models.Model):
         verbose_name=_("调解人员"),
     )
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    # Entrusted mediation (委托消费者协会调解): who, and the day both parties consented
+    # (实施条例 Art.46(4)); empty for the bureau's own mediation.
+    entrusted_to = models.CharField(_("受托调解组织"), max_length=200, blank=True)
+    entrustment_consented_on = models.DateField(_("双方同意委托日期"), null=True, blank=True)
     agreement_kind = models.CharField(
         _("调解协议形式"), max_length=10, choices=AgreementKind.choices, blank=True, default=""
     )

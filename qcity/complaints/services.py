@@ -335,3 +335,12 @@ def workflow_for(case: Case) -> Workflow:
 
 
 # --- public write functions that are not steps (each records its own audit event) ----------
+
+
+def record_lead(case_pk: object, by: User, facts: str) -> Case:
+    """A violation lead found while mediating a complaint becomes a linked lead case.
+
+    See ``mediation.record_lead``: same bureau, 核查中, ``complaint.lead_check`` from the day
+    found, audited as ``complaints.case.lead_recorded``.
+    """
+    return mediation.record_lead(case_pk, by=by, facts=facts)

@@ -130,6 +130,7 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.submitted": _("登记投诉举报"),
     "complaints.defaults_loaded": _("加载投诉举报参考数据"),
     "complaints.case.escalated": _("超期督办"),
+    "complaints.case.lead_recorded": _("登记调解中发现的违法线索"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
