@@ -127,6 +127,9 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.case.payment": _("登记赔付"),
+    "complaints.odr.enrolled": _("企业入驻ODR"),
+    "complaints.odr.left": _("企业退出ODR"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
