@@ -8,6 +8,9 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("12315投诉举报")
 
     def ready(self) -> None:
-        from qcity.complaints import escalation
+        from qcity.complaints import escalation, odr
 
         escalation.register()
+
+        # ODR cases past their period go back to the bureau (core.jobs timer, ADR 0039).
+        odr.register()

@@ -131,6 +131,9 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.defaults_loaded": _("加载投诉举报参考数据"),
     "complaints.case.escalated": _("超期督办"),
     "complaints.case.lead_recorded": _("登记调解中发现的违法线索"),
+    "complaints.case.payment": _("登记赔付"),
+    "complaints.odr.enrolled": _("企业入驻ODR"),
+    "complaints.odr.left": _("企业退出ODR"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
