@@ -127,6 +127,7 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.disclosure.published": _("发布消费投诉信息公示"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -188,6 +189,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "title": _("标题"),
     "deadline": _("完成时限"),
     "pages": _("页数"),
+    "period": _("统计期间"),
+    "complaints": _("投诉量"),
+    "replaced": _("替换的原公示行数"),
 }
 
 REASON_LABELS: dict[str, Any] = {
