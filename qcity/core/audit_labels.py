@@ -134,6 +134,7 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.payment": _("登记赔付"),
     "complaints.odr.enrolled": _("企业入驻ODR"),
     "complaints.odr.left": _("企业退出ODR"),
+    "complaints.disclosure.published": _("发布消费投诉信息公示"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -195,6 +196,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "title": _("标题"),
     "deadline": _("完成时限"),
     "pages": _("页数"),
+    "period": _("统计期间"),
+    "complaints": _("投诉量"),
+    "replaced": _("替换的原公示行数"),
 }
 
 REASON_LABELS: dict[str, Any] = {
