@@ -242,11 +242,12 @@ def _routes(value: Any) -> list[str]:
 
 
 def validate_refusal(case: Case, user: User, **params: Any) -> dict[str, Any]:
-    """不予受理: exactly one ground of the case's rules, and the other routes where required."""
+    """不予受理: exactly one ground of the case's rules; the other routes where required."""
     code, _allowed = _ground("complaint.refusal", case, params.get("ground"))
     routes = _routes(params.get("routes"))
     if not routes and routes_required(case):
-        raise Invalid(_("不予受理须告知投诉人其他解决消费者权益争议的途径（消保法第三十九条）"))
+        # The notice must name them; unless the officer narrowed them, it names all five.
+        routes = [code for code, _label in ROUTES]
     return {"ground": code, "routes": routes}
 
 
@@ -271,7 +272,9 @@ def apply_refusal(
 def validate_termination(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """终止调解: one ground of the case's rules; ground (5) only once the period has ended."""
     code, _allowed = _ground("complaint.termination", case, params.get("ground"))
-    if code == GROUND_PERIOD_ENDED:
+    # Without an acceptance date (a row not accepted through ``accept``) there is no period
+    # to measure, so the officer's reading stands.
+    if code == GROUND_PERIOD_ENDED and case.accepted_on is not None:
         running = _open_suspension(case)
         suspended = case.suspended_days
         if running is not None:
@@ -567,7 +570,8 @@ def _amount(value: Any) -> Decimal | None:
 
 def validate_agreement(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """达成调解协议: 调解书 or 调解记录, the money recovered, a note, a 调解书's scan."""
-    kind = str(params.get("agreement_kind") or "")
+    # 调解记录 unless the officer says 调解书 (the skeleton's contract, which callers rely on).
+    kind = str(params.get("agreement_kind") or Case.AgreementKind.RECORD)
     if kind not in {k.value for k in Case.AgreementKind if k.value}:
         raise Invalid(_("请选择调解协议形式：调解书或调解记录"))
     document = params.get("document")
@@ -597,7 +601,8 @@ def apply_agreement(
         agreement_kind,
         timezone.now(),
     )
-    case.amount_recovered = amount_recovered
+    if amount_recovered is not None:
+        case.amount_recovered = amount_recovered
     if note:
         case.outcome_note = note
     details: dict[str, Any] = {
