@@ -394,6 +394,12 @@ def apply_mediation(
     return details
 
 
+def _recusal_reason(case: Case, params: dict[str, Any]) -> str:
+    """回避事由: given on its own, or else the step's reason (``take`` hands it to the hooks)."""
+    given = params.get("recusal_reason") or getattr(case, "step_reason", "")
+    return _text(given, _("回避事由"), 300, required=True)
+
+
 def validate_mediator_change(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """更换调解人员: the current one recuses, on their own declaration or a party's application."""
     new = _mediator(case, params.get("mediator"), default=None)
@@ -402,7 +408,7 @@ def validate_mediator_change(case: Case, user: User, **params: Any) -> dict[str,
     return {
         "mediator": new,
         "applied_by_party": _flag(params.get("applied_by_party")),
-        "recusal_reason": _text(params.get("recusal_reason"), _("回避事由"), 300, required=True),
+        "recusal_reason": _recusal_reason(case, params),
     }
 
 
@@ -461,9 +467,7 @@ def validate_suspension(case: Case, user: User, **params: Any) -> dict[str, Any]
     if kind == Suspension.Reason.RECUSAL:
         if case.mediator_id is None:
             raise Invalid(_("本件尚未指定调解人员"))
-        cleaned["recusal_reason"] = _text(
-            params.get("recusal_reason"), _("回避事由"), 300, required=True
-        )
+        cleaned["recusal_reason"] = _recusal_reason(case, params)
     return cleaned
 
 

@@ -671,7 +671,7 @@ def test_a_self_declared_recusal_changes_the_mediator_and_bars_them_from_the_cas
     )
     officer = personas["kaiyuan"]
     with at(dt.date(2026, 6, 10)):
-        with pytest.raises(Invalid, match="回避事由"):
+        with pytest.raises(Invalid, match="回避事由不能超过300个字"):
             take(
                 COMPLAINT,
                 "change_mediator",
@@ -679,6 +679,7 @@ def test_a_self_declared_recusal_changes_the_mediator_and_bars_them_from_the_cas
                 by=officer,
                 reason="回避",
                 mediator=second_officer.pk,
+                recusal_reason="亲" * 301,
             )
         with pytest.raises(Invalid, match="另一名"):
             take(
@@ -736,10 +737,12 @@ def test_a_partys_recusal_application_suspends_mediation_until_it_is_decided(
             case.pk,
             by=officer,
             kind="recusal",
-            recusal_reason="被投诉人称调解人员与投诉人相识",
+            # The step's reason is the 回避事由 when none is given on its own.
+            reason="被投诉人称调解人员与投诉人相识",
         )
     pending = case.recusals.get()
     assert pending.granted is None and pending.applied_by_party and pending.mediator == officer
+    assert pending.reason == "被投诉人称调解人员与投诉人相识"
     with at(dt.date(2026, 6, 12)):
         before = snapshot(case)
         with pytest.raises(Invalid, match="是否准予回避"):
