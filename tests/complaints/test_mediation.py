@@ -987,3 +987,31 @@ def test_a_leads_clock_follows_the_rules_of_the_day_it_was_found(
     with at(found_on):
         lead = services.record_lead(case.pk, by=personas["kaiyuan"], facts="无照经营")
     assert (lead.due_on, lead.due_rule, lead.rules) == (due, rule, rule.split("@")[1])
+
+
+def test_the_end_of_the_mediation_period_is_flagged_never_closed_silently(personas, calendar):
+    from qcity.complaints import escalation
+
+    case = make_case(received_on=dt.date(2026, 6, 1))
+    officer = personas["kaiyuan"]
+    with at(dt.date(2026, 6, 3)):
+        take(COMPLAINT, "accept", case.pk, by=officer)
+        take(COMPLAINT, "mediate", case.pk, by=officer, mode="onsite")
+    case.refresh_from_db()
+    assert case.due_on == dt.date(2026, 8, 3)  # 60 days: Sunday 8.2 → Monday 8.3
+    # On the last day nothing is due; the day after, the timer flags the case and leaves it.
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    last_day = dt.datetime(2026, 8, 3, 17, tzinfo=beijing)
+    assert str(case.pk) not in {i.item for i in escalation.due_escalations(last_day)}
+    day_after = dt.datetime(2026, 8, 4, 9, tzinfo=beijing)
+    assert str(case.pk) in {i.item for i in escalation.due_escalations(day_after)}
+    assert escalation.escalate(case.pk, "2026-08-03", case.due_rule, now=day_after) == "escalated"
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.escalated_at) == (S.MEDIATING, "", day_after)
+    # The officer ends it on ground (5), and the notice clock starts.
+    with at(dt.date(2026, 8, 4)):
+        take(COMPLAINT, "terminate", case.pk, by=officer, reason="期满未达成协议", ground="5")
+    case.refresh_from_db()
+    assert (case.status, case.outcome_ground) == (S.NOTIFYING, "5")
+    # 7 working days after Tuesday 2026-08-04.
+    assert case.due_on == dt.date(2026, 8, 13)
