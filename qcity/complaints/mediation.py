@@ -23,14 +23,14 @@ def _today() -> dt.date:
 
 def mediation_deadline(case: Case, now: dt.datetime) -> Deadline:
     start = case.accepted_on or timezone.localtime(now).date()
-    return rulebook.deadline(
-        "complaint.mediation", start, on=case.received_on, suspended=case.suspended_days
+    return rulebook.case_deadline(
+        case.received_on, "complaint.mediation", start, suspended=case.suspended_days
     )
 
 
 def termination_notice_deadline(case: Case, now: dt.datetime) -> Deadline:
-    return rulebook.deadline(
-        "complaint.termination_notice", timezone.localtime(now).date(), on=case.received_on
+    return rulebook.case_deadline(
+        case.received_on, "complaint.termination_notice", timezone.localtime(now).date()
     )
 
 

@@ -28,8 +28,8 @@ def is_respondent_account(user: User, case: Case) -> bool:
 
 def deadline_at_bureau(case: Case, now: dt.datetime) -> Deadline:
     """The bureau's 7 working days to accept run from the day the case reaches it."""
-    return rulebook.deadline(
-        "complaint.accept", timezone.localtime(now).date(), on=case.received_on
+    return rulebook.case_deadline(
+        case.received_on, "complaint.accept", timezone.localtime(now).date()
     )
 
 

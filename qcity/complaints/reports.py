@@ -21,8 +21,12 @@ def rule_name(case: Case) -> str:
 
 
 def verify_deadline(case: Case, now: dt.datetime) -> Deadline:
-    return rulebook.deadline(
-        rule_name(case), case.received_on, suspended=case.suspended_days, extended=case.extended
+    return rulebook.case_deadline(
+        case.received_on,
+        rule_name(case),
+        case.received_on,
+        suspended=case.suspended_days,
+        extended=case.extended,
     )
 
 
@@ -30,8 +34,8 @@ def notify_deadline(case: Case, now: dt.datetime) -> Deadline | None:
     if case.anonymous or case.kind != Case.Kind.REPORT:
         return None
     try:
-        return rulebook.deadline(
-            "report.notify", timezone.localtime(now).date(), on=case.received_on
+        return rulebook.case_deadline(
+            case.received_on, "report.notify", timezone.localtime(now).date()
         )
     except rulebook.RuleNotInForce:
         return None  # Order 121 has no such duty (Art.36)

@@ -49,15 +49,16 @@ def apply_dispute(case: Case, user: User, **params: Any) -> dict[str, Any]:
 
 
 def dispute_deadline(case: Case, now: dt.datetime) -> Deadline:
-    return rulebook.deadline(
-        "jurisdiction.dispute", timezone.localtime(now).date(), on=case.received_on
+    return rulebook.case_deadline(
+        case.received_on, "jurisdiction.dispute", timezone.localtime(now).date()
     )
 
 
 def deadline_after_transfer(case: Case, now: dt.datetime) -> Deadline | None:
     if case.kind == Case.Kind.COMPLAINT:
-        return rulebook.deadline("complaint.accept", case.received_on)
-    return rulebook.deadline(
+        return rulebook.case_deadline(case.received_on, "complaint.accept", case.received_on)
+    return rulebook.case_deadline(
+        case.received_on,
         "complaint.lead_check" if case.kind == Case.Kind.LEAD else "report.verify",
         case.received_on,
         extended=case.extended,
