@@ -183,7 +183,8 @@ class Rule:
 
     @property
     def period_label(self) -> str:
-        return f"{self.count}个{self.unit_label}"
+        """As the texts write it: 七个工作日, 六十日 (in digits here)."""
+        return f"{self.count}个工作日" if self.unit == "workdays" else f"{self.count}日"
 
     @property
     def version_label(self) -> str:

@@ -517,3 +517,8 @@ def test_the_step_clocks_of_every_module_follow_the_received_date(personas, sett
     assert reports.notify_deadline(report, AT) is None  # Order 121 Art.36: no such duty
     # The verification clock started on the received date (4-10), before the change.
     assert reports.verify_deadline(report, AT).rule == "report.verify@order20"
+
+
+def test_a_period_is_labelled_as_the_texts_write_it():
+    assert rulebook.rule("complaint.accept", D(2026, 4, 15)).period_label == "7个工作日"
+    assert rulebook.rule("complaint.mediation", D(2026, 4, 15)).period_label == "60日"
