@@ -481,18 +481,18 @@ def apply_dispute(case: Case, user: User, *, with_unit: OrgUnit, **params: Any) 
 
 
 def dispute_deadline(case: Case, now: dt.datetime) -> Deadline:
-    return rulebook.deadline("jurisdiction.dispute", _today(now), on=rules_on(case))
+    return rulebook.case_deadline(rules_on(case), "jurisdiction.dispute", _today(now))
 
 
 def deadline_after_transfer(case: Case, now: dt.datetime) -> Deadline | None:
     """The receiving bureau's clock, from the day it received the case (ADR 0037)."""
     start = clock_start(case)
     if case.kind == Case.Kind.COMPLAINT:
-        return rulebook.deadline("complaint.accept", start, on=rules_on(case))
-    return rulebook.deadline(
+        return rulebook.case_deadline(rules_on(case), "complaint.accept", start)
+    return rulebook.case_deadline(
+        rules_on(case),
         "complaint.lead_check" if case.kind == Case.Kind.LEAD else "report.verify",
         start,
-        on=rules_on(case),
         suspended=case.suspended_days,
         extended=case.extended,
     )
