@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db import connection, connections
 
 from qcity.complaints import escalation, services
 from qcity.complaints.models import Case
 from qcity.core import jobs
-from qcity.core.models import AuditEvent, JobRun, Notice
+from qcity.core.dbguards import install_audit_guards, remove_audit_guards
+from qcity.core.models import AuditEvent, JobRun, Notice, Role
 from qcity.core.workflow import take
 from tests.complaints.helpers import XIFENG_BUREAU, make_case
+from tests.conftest import make_user
 from tests.task_helpers import run_worker
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("calendar")]
+pytestmark = pytest.mark.django_db
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 S = Case.Status
 
 
 @pytest.fixture
-def timer(monkeypatch, django_capture_on_commit_callbacks):
+def timer(calendar, monkeypatch, django_capture_on_commit_callbacks):
     def run(day: dt.date, hour: int = 9) -> list[Notice]:
         before = Notice.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         moment = dt.datetime.combine(day, dt.time(hour), tzinfo=BEIJING)
@@ -92,7 +98,7 @@ def test_each_county_hears_only_of_its_own_cases(personas, timer):
     assert set(by_user) == {"kaiyuan", "xifeng", "coordinator"}
 
 
-def test_a_case_handled_after_it_was_queued_is_left_alone(personas, monkeypatch):
+def test_a_case_handled_after_it_was_queued_is_left_alone(personas, calendar, monkeypatch):
     case = overdue()
     moment = dt.datetime(2026, 6, 11, 9, tzinfo=BEIJING)
     with time_machine.travel(moment, tick=False):
@@ -124,3 +130,56 @@ def test_an_unsettled_dispute_goes_to_the_city_bureau(personas, timer):
     assert {n.recipient.username for n in notices} == {"kaiyuan", "coordinator"}
     assert "管辖争议协商" in notices[0].subject
     assert Case.objects.get(pk=case.pk).escalated_due.startswith("jurisdiction.dispute@order121")
+
+
+def test_nothing_goes_out_on_a_holiday_or_before_eight_and_the_next_working_day_catches_up(
+    personas, timer
+):
+    overdue(due=dt.date(2026, 6, 18))  # Thursday; Friday 19 June is the Dragon Boat Festival
+    assert timer(dt.date(2026, 6, 19)) == []
+    assert timer(dt.date(2026, 6, 21)) == []  # Sunday
+    assert timer(dt.date(2026, 6, 22), hour=7) == []
+    late = timer(dt.date(2026, 6, 22))
+    assert {n.recipient.username for n in late} == {"kaiyuan", "coordinator"}
+    assert (
+        AuditEvent.objects.get(action="complaints.case.escalated").details["overdue_workdays"] == 1
+    )
+
+
+@pytest.fixture
+def committed_world(transactional_db):
+    install_audit_guards(connection)
+    call_command("load_org_units", stdout=open(os.devnull, "w"))
+    call_command("load_calendar", stdout=open(os.devnull, "w"))
+    make_user("kaiyuan", Role.COUNTY_OFFICER, "开原市市场监督管理局")
+    make_user("coordinator", Role.COORDINATOR, "市市场监管局")
+    yield
+    # The test database is emptied after a transactional test; the guards would refuse it.
+    remove_audit_guards(connection)
+
+
+def test_two_processes_escalating_one_case_at_once_escalate_it_once(committed_world):
+    case = overdue()
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with time_machine.travel(dt.datetime(2026, 6, 11, 9, tzinfo=BEIJING), tick=False):
+                outcomes[i] = escalation.escalate(
+                    case.pk, "2026-06-10", "complaint.accept@order121"
+                )
+        except Exception as error:  # the outcome under test
+            outcomes[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(map(str, outcomes)) == ["escalated", "skipped"]
+    assert AuditEvent.objects.filter(action="complaints.case.escalated").count() == 1
+    assert Notice.objects.filter(object_id=str(case.pk)).count() == 2
