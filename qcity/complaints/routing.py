@@ -2,8 +2,8 @@
 
 The competent bureau is the county-level market bureau (OrgUnit code ``<GB/T 2260>-SCJG``)
 where the respondent operates or is registered (Order 20 Art.12, Order 121 Art.13 for
-complaints; Art.25 / Art.29 for reports, the place of the conduct, which for a shop is
-the same). ``resolve`` decides, in this order:
+complaints; for reports the place of the conduct, Order 20 Art.25 and its Order 121
+successor, which for a shop is the same place). ``resolve`` decides, in this order:
 
 1. a seller on an e-commerce platform (``platform`` given) follows its own rule, by the
    case's rules:
