@@ -284,6 +284,10 @@ class Case(models.Model):
         verbose_name=_("调解人员"),
     )
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    # Entrusted mediation (委托消费者协会调解): who, and the day both parties consented
+    # (实施条例 Art.46(4)); empty for the bureau's own mediation.
+    entrusted_to = models.CharField(_("受托调解组织"), max_length=200, blank=True)
+    entrustment_consented_on = models.DateField(_("双方同意委托日期"), null=True, blank=True)
     agreement_kind = models.CharField(
         _("调解协议形式"), max_length=10, choices=AgreementKind.choices, blank=True, default=""
     )
@@ -520,3 +524,25 @@ class OdrEnrolment(models.Model):
         if getattr(user, "role", None) != Role.ENTERPRISE:
             return Q(pk__in=[])
         return Q(Exists(EntityAccount.objects.filter(user=user, entity=OuterRef("entity"))))
+
+
+class CaseNumberCounter(models.Model):
+    """The last serial handed out per number prefix and day (TS20261128 → 123).
+
+    One upsert counts and reads in one statement (``intake.next_number``), so two
+    submissions can never get the same number, on SQLite and PostgreSQL alike.
+    """
+
+    scope_exempt = "internal to complaints.intake: counters, never shown to anyone"
+
+    prefix = models.CharField(max_length=2)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "day"], name="case_number_prefix_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.day:%Y%m%d} {self.last}"
