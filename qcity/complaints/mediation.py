@@ -120,7 +120,9 @@ def _text(value: Any, label: str, limit: int, *, required: bool) -> str:
 
 def _mediation_rule_deadline(case: Case, suspended: int) -> Deadline:
     start = case.accepted_on or _today()
-    return rulebook.deadline("complaint.mediation", start, on=case.received_on, suspended=suspended)
+    return rulebook.case_deadline(
+        case.received_on, "complaint.mediation", start, suspended=suspended
+    )
 
 
 def mediation_deadline(case: Case, now: dt.datetime) -> Deadline:
@@ -134,8 +136,8 @@ def mediation_deadline(case: Case, now: dt.datetime) -> Deadline:
 
 def termination_notice_deadline(case: Case, now: dt.datetime) -> Deadline:
     """Tell both parties within 7 working days of the termination decision (Art.21(2)/23(2))."""
-    return rulebook.deadline(
-        "complaint.termination_notice", timezone.localtime(now).date(), on=case.received_on
+    return rulebook.case_deadline(
+        case.received_on, "complaint.termination_notice", timezone.localtime(now).date()
     )
 
 
@@ -145,7 +147,9 @@ def days_off_clock(case: Case, started_on: dt.date, ended_on: dt.date) -> int:
     Counted as a period is (Art.45): the start day is not, the end day is. Working days
     for Order 20's 45 working days, calendar days for the 60 days of Order 121.
     """
-    unit = rulebook.rule("complaint.mediation", case.received_on).unit
+    # The version the mediation clock uses (rulebook.case_deadline), so the units agree.
+    on = rulebook.rules_date(case.received_on, case.accepted_on)
+    unit = rulebook.rule("complaint.mediation", on).unit
     if unit == "workdays":
         return max(0, workdays.snapshot().between(started_on, ended_on, allow_provisional=True))
     return max(0, (ended_on - started_on).days)

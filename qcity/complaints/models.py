@@ -546,3 +546,19 @@ class CaseNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}{self.day:%Y%m%d} {self.last}"
+
+
+class ProofOfWorkUse(models.Model):
+    """A solved proof-of-work challenge of the public form, kept until it expires.
+
+    The unique challenge id makes each challenge good for one submission only
+    (``complaints.pow``); expired rows are of no further use and are deleted.
+    """
+
+    scope_exempt = "internal to complaints.pow: used challenge ids, never shown to anyone"
+
+    challenge = models.CharField(max_length=40, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.challenge

@@ -164,7 +164,7 @@ def enrolments(user: User) -> list[OdrEnrolment]:
 
 
 def odr_deadline(case: Case, start: dt.date) -> Deadline:
-    return rulebook.deadline(ODR_RULE, start, on=case.received_on)
+    return rulebook.case_deadline(case.received_on, ODR_RULE, start)
 
 
 def dispatch(case: Case, *, on: dt.date | None = None) -> bool:
@@ -195,7 +195,7 @@ def deadline_at_bureau(case: Case, now: dt.datetime) -> Deadline:
     start = today
     if case.status == Case.Status.ODR and case.due_rule.startswith(ODR_RULE) and case.due_on:
         start = min(today, case.due_on + dt.timedelta(days=1))
-    return rulebook.deadline("complaint.accept", start, on=case.received_on)
+    return rulebook.case_deadline(case.received_on, "complaint.accept", start)
 
 
 def days_left(case: Case, today: dt.date | None = None) -> int | None:
