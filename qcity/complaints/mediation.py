@@ -12,9 +12,11 @@ and returns the details kept in the history row and the audit event. The notice 
 - ``mediate``: ``mode``, ``mediator``, and for entrusted mediation ``entrusted_to``;
 - ``agree``: ``agreement_kind``, ``amount_recovered``, ``attachment``.
 
-Which grounds a case may use is decided by its received date (``core.rulebook.grounds``):
-Order 20 Art.15 / Art.21(1) before 2026-04-15, Order 121 Art.16 / Art.23(1) from then.
-The mediation clock runs from ``accepted_on`` with the rule of the case's rules; time off
+Which grounds a case may use is decided by its received date (``core.rulebook.case_grounds``):
+Order 20 Art.15 / Art.21(1) before 2026-04-15, Order 121 Art.16 / Art.23(1) from then; with
+``COMPLAINT_PENDING_CASES_RULES = "current"`` a decision taken from 2026-04-15 on a case
+received before follows Order 121. The mediation clock runs from ``accepted_on`` with the
+rule ``rulebook.case_deadline`` picks for that start; time off
 the clock (appraisal and testing, a recusal application awaiting its decision) is counted
 in the rule's own unit and added to ``suspended_days`` when the case resumes (ADR 0038).
 """
@@ -191,7 +193,7 @@ def apply_accept(case: Case, user: User, **params: Any) -> dict[str, Any]:
 
 
 def _ground(name: str, case: Case, ground: Any) -> tuple[str, rulebook.Grounds]:
-    allowed = rulebook.grounds(name, case.received_on)
+    allowed = _grounds_of(case, name)
     code = str(ground or "").strip()
     if not code:
         raise GroundNotInRules(
@@ -206,8 +208,17 @@ def _ground(name: str, case: Case, ground: Any) -> tuple[str, rulebook.Grounds]:
     return code, allowed
 
 
+def _version(case: Case) -> str:
+    """The Order a decision taken today on this case is under (``COMPLAINT_PENDING_CASES_RULES``)."""
+    return rulebook.case_version(case.received_on, _today())
+
+
+def _grounds_of(case: Case, name: str) -> rulebook.Grounds:
+    return rulebook.case_grounds(case.received_on, name, _today())
+
+
 def _rules_title(case: Case) -> str:
-    return rulebook.VERSION_LABELS.get(rulebook.version_on(case.received_on), "")
+    return rulebook.VERSION_LABELS.get(_version(case), "")
 
 
 def _ground_details(case: Case, code: str, allowed: rulebook.Grounds) -> dict[str, Any]:
@@ -221,10 +232,7 @@ def _ground_details(case: Case, code: str, allowed: rulebook.Grounds) -> dict[st
 
 def routes_required(case: Case) -> bool:
     """Must a refusal name the other routes? Order 121 Art.15; 实施条例 Art.46(2) from 2024-07-01."""
-    return (
-        rulebook.version_on(case.received_on) == rulebook.ORDER121
-        or _today() >= rulebook.REGULATION_FROM
-    )
+    return _version(case) == rulebook.ORDER121 or _today() >= rulebook.REGULATION_FROM
 
 
 def _routes(value: Any) -> list[str]:
@@ -258,12 +266,12 @@ def validate_refusal(case: Case, user: User, **params: Any) -> dict[str, Any]:
 def apply_refusal(
     case: Case, user: User, *, ground: str, routes: list[str], **params: Any
 ) -> dict[str, Any]:
-    allowed = rulebook.grounds("complaint.refusal", case.received_on)
+    allowed = _grounds_of(case, "complaint.refusal")
     case.outcome, case.outcome_ground, case.closed_at = Case.Outcome.REFUSED, ground, timezone.now()
     labels = dict(ROUTES)
     basis = ""
     if routes:
-        order121 = rulebook.version_on(case.received_on) == rulebook.ORDER121
+        order121 = _version(case) == rulebook.ORDER121
         basis = ROUTES_BASIS_ORDER121 if order121 else ROUTES_BASIS_REGULATION
     return {
         **_ground_details(case, ground, allowed),
@@ -293,7 +301,7 @@ def validate_termination(case: Case, user: User, **params: Any) -> dict[str, Any
 
 
 def apply_termination(case: Case, user: User, *, ground: str, **params: Any) -> dict[str, Any]:
-    allowed = rulebook.grounds("complaint.termination", case.received_on)
+    allowed = _grounds_of(case, "complaint.termination")
     closed = _close_suspension(case, _today())
     case.outcome, case.outcome_ground = Case.Outcome.TERMINATED, ground
     details = _ground_details(case, ground, allowed)

@@ -1015,3 +1015,30 @@ def test_the_end_of_the_mediation_period_is_flagged_never_closed_silently(person
     assert (case.status, case.outcome_ground) == (S.NOTIFYING, "5")
     # 7 working days after Tuesday 2026-08-04.
     assert case.due_on == dt.date(2026, 8, 13)
+
+
+def test_with_current_rules_a_pending_order_20_case_is_decided_under_order_121(
+    personas, calendar, settings
+):
+    settings.COMPLAINT_PENDING_CASES_RULES = "current"
+    officer = personas["kaiyuan"]
+    # Received under Order 20, accepted and decided after Order 121 took effect.
+    case = make_case(received_on=dt.date(2026, 4, 10))
+    with at(dt.date(2026, 4, 16)):
+        take(COMPLAINT, "accept", case.pk, by=officer)
+    case.refresh_from_db()
+    # 60 days after 2026-04-16 (Order 121), not 45 working days.
+    assert (case.due_on, case.due_rule) == (dt.date(2026, 6, 15), "complaint.mediation@order121")
+    with at(dt.date(2026, 4, 20)):
+        transition = take(
+            COMPLAINT, "terminate", case.pk, by=officer, reason="当事人死亡", ground="8"
+        )
+    assert (transition.details["rules"], transition.details["article"]) == (
+        "order121",
+        "第二十三条第一款",
+    )
+    # By default (received) the same case keeps Order 20, whose list has no ground (8).
+    settings.COMPLAINT_PENDING_CASES_RULES = "received"
+    other = make_case(received_on=dt.date(2026, 4, 10), status=S.MEDIATING)
+    with at(dt.date(2026, 4, 20)), pytest.raises(mediation.GroundNotInRules):
+        take(COMPLAINT, "terminate", other.pk, by=officer, reason="当事人死亡", ground="8")
