@@ -326,11 +326,11 @@ def _mediator(case: Case, value: Any, *, default: User | None) -> User:
         # A key past the column's range would be a database error on PostgreSQL, not a 422.
         valid = key.isascii() and key.isdigit() and int(key) < 2**63
         chosen = User.objects.select_related("unit").filter(pk=int(key)).first() if valid else None
-        if chosen is None:
-            raise Invalid(_("调解人员不存在"))
-    unit = chosen.unit
+    unit = chosen.unit if chosen is not None else None
+    # One answer for "no such user" and "not one of ours": ids of other units stay unknown.
     if (
-        not chosen.is_active
+        chosen is None
+        or not chosen.is_active
         or chosen.role not in MEDIATOR_ROLES
         or unit is None
         or not unit.is_within(case.owner_unit)
@@ -461,7 +461,8 @@ def validate_suspension(case: Case, user: User, **params: Any) -> dict[str, Any]
     if kind not in Suspension.Reason.values:
         raise Invalid(_("请选择中止原因：检定检验检测鉴定，或回避申请待决定"))
     started_on = _date(params.get("started_on"), _("中止开始日期"), default=_today())
-    if case.accepted_on and started_on < case.accepted_on:
+    # Never before the clock started (nor, on a row without one, before receipt).
+    if started_on < (case.accepted_on or case.received_on):
         raise Invalid(_("中止开始日期不能早于受理日期"))
     last_end = (
         case.suspensions.exclude(ended_on__isnull=True)

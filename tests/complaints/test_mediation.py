@@ -528,6 +528,7 @@ def test_two_suspensions_add_up_and_bad_dates_are_refused(personas, calendar):
         for bad, message in [
             ({"kind": "holiday"}, "中止原因"),
             ({"kind": "testing", "started_on": "2026-06-02"}, "受理日期"),
+            ({"kind": "testing", "started_on": "0001-01-01"}, "受理日期"),
             ({"kind": "testing", "started_on": "2026-07-21"}, "不能晚于今天"),
             ({"kind": "testing", "started_on": "七月一日"}, "不是有效日期"),
             ({"kind": "recusal"}, "回避事由"),
@@ -613,7 +614,8 @@ def test_a_mediator_from_a_station_of_the_bureau_may_mediate_but_not_one_of_anot
             "１２",
             "张三",
         ):
-            with pytest.raises(Invalid):
+            # The same answer whether the id exists or not.
+            with pytest.raises(Invalid, match="须为承办单位（开原市市场监督管理局）的在岗人员"):
                 take(
                     COMPLAINT,
                     "mediate",
