@@ -376,6 +376,10 @@ def unit_officers(case: Case) -> list[User]:
     )
 
 
+def coordinators() -> list[User]:
+    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))
+
+
 def write(case: Case, drafts: Iterable[Draft], *, by: User | None = None) -> list[CaseNotice]:
     """Keep the drafts with the case and send them (in the caller's transaction; sent after)."""
     now = timezone.now()
@@ -391,7 +395,8 @@ def write(case: Case, drafts: Iterable[Draft], *, by: User | None = None) -> lis
                 # (the notify step records how).
                 users = respondent_accounts(case)
             elif draft.recipient == R.UNIT:
-                users = unit_officers(case)
+                # A jurisdiction dispute is for the common superior (the city bureau) to settle.
+                users = coordinators() if draft.kind == "dispute" else unit_officers(case)
             in_app = bool(users)
             row = CaseNotice.objects.create(
                 case=case,

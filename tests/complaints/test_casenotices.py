@@ -199,3 +199,12 @@ def test_a_respondent_without_an_account_is_served_by_hand_and_the_notice_is_kep
     served = CaseNotice.objects.get(case=case, recipient=RESP)
     assert served.channel == "post"
     assert served.sent_at.astimezone(BEIJING).date() == dt.date(2026, 4, 21)
+
+
+def test_a_jurisdiction_dispute_goes_to_the_city_bureau(step, personas):
+    case = make_case(received_on=ORDER121_DAY)
+    notices = step(case, "dispute", reason="经营地址在两县交界")
+    assert set(notices) == {CaseNotice.Recipient.UNIT}
+    assert "经营地址在两县交界" in notices[CaseNotice.Recipient.UNIT].body
+    assert Notice.objects.filter(recipient=personas["coordinator"]).exists()
+    assert not Notice.objects.filter(recipient=personas["kaiyuan"]).exists()

@@ -92,6 +92,7 @@ def test_the_enterprise_settles_on_its_page(client, shop, django_capture_on_comm
     assert case.outcome == Case.Outcome.ODR_SETTLED
     page = client.get(done["Location"]).content.decode()
     assert "&lt;b&gt;退款&lt;/b&gt;299元" in page and "<b>退款</b>" not in page
+    assert 'data-testid="agreed"' in page
     assert 'data-testid="settle-form"' not in page
     # A replayed post meets a closed case: a clear refusal, nothing changes.
     again = client.post(url, {"agreed": "退款", "amount": "299"})
