@@ -84,6 +84,7 @@ def _routing_steps(kind_check, state: str) -> list[Step]:
             target=S.DISPUTED,
             allowed=_officer(kind_check),
             reason_required=True,
+            validate=routing.validate_dispute,
             apply=routing.apply_dispute,
             deadline=routing.dispute_deadline,
             notify=casenotices.after_step,
@@ -329,6 +330,7 @@ REPORT = Workflow(
             allowed=_officer(_report),
             reason_required=True,
             validate=reports.validate_close_without_notice,
+            apply=reports.apply_close,
         ),
     ],
 )
@@ -342,6 +344,13 @@ def workflow_for(case: Case) -> Workflow:
 # --- public write functions that are not steps (each records its own audit event) ----------
 
 
+def record_lead(case_pk: object, by: User, facts: str) -> Case:
+    """A violation lead found while mediating a complaint becomes a linked lead case.
+
+    See ``mediation.record_lead``: same bureau, 核查中, ``complaint.lead_check`` from the day
+    found, audited as ``complaints.case.lead_recorded``.
+    """
+    return mediation.record_lead(case_pk, by=by, facts=facts)
 def record_payment(
     case_pk: Any,
     *,
