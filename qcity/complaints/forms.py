@@ -82,27 +82,44 @@ class CaseFilterForm(forms.Form):
 
 # --- step forms -----------------------------------------------------------------------------
 
-# The parameters each step's form asks for, beyond the reason every step may carry.
+# The parameters each step's form asks for, named as the step's hooks read them
+# (``mediation``, ``routing``, ``reports``, ``casenotices``), beyond the reason every step
+# may carry (``take``'s own, required where the step says so).
 STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "transfer": ("to_unit",),
     "designate": ("to_unit",),
-    "refuse": ("ground",),
+    "dispute": ("with_unit",),
+    "refuse": ("ground", "routes"),
     "terminate": ("ground",),
-    "mediate": ("mode", "mediator"),
-    "change_mediator": ("mediator",),
-    "suspend": ("suspension", "note"),
-    "agree": ("agreement_kind", "amount_recovered"),
-    "notify": ("channel",),
-    "supplement": ("facts",),
+    "mediate": (
+        "mode",
+        "mediator",
+        "entrusted_to",
+        "complainant_consents",
+        "respondent_consents",
+        "consented_on",
+    ),
+    "change_mediator": ("mediator", "recusal_reason", "applied_by_party"),
+    "suspend": ("kind", "started_on", "note", "recusal_reason"),
+    "resume": ("ended_on", "granted", "mediator"),
+    "agree": ("agreement_kind", "amount_recovered", "note", "document"),
+    "notify": ("channel", "delivered_on"),
+    "extend": ("approved_by", "approval_ref"),
+    "supplement": ("facts", "received_on"),
+    "repeat": ("original", "same_facts"),
+    "file": ("decided_by", "decision_ref"),
+    "not_file": ("decided_by", "decision_ref"),
 }
 
-CHANNELS = [
-    ("sms", _("短信")),
-    ("phone", _("电话")),
-    ("mail", _("邮寄")),
-    ("counter", _("当面送达")),
-    ("platform", _("全国12315平台")),
-]
+
+def _date_field(label) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def _unit_choices(units) -> list[tuple[Any, str]]:
+    return [("", "—")] + [(u.pk, u.name) for u in units]
 
 
 class StepForm(forms.Form):
@@ -115,34 +132,54 @@ class StepForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, data=None, *, step, choices: StepChoices, prefix: str = "") -> None:
-        super().__init__(data, prefix=prefix or step.name)
+    def __init__(self, data=None, files=None, *, step, choices: StepChoices) -> None:
+        super().__init__(data, files, prefix=step.name)
         self.step = step
         if step.reason_required:
             self.fields["reason"].required = True
             self.fields["reason"].label = _("理由（必填）")
         for name in STEP_FIELDS.get(step.name, ()):
-            self.fields[name] = self._field(name, step.name, choices)
+            field = self._field(name, step.name, choices)
+            if field is not None:
+                self.fields[name] = field
+        # The reason last: the step's own fields are what the officer decides first.
+        self.order_fields([*STEP_FIELDS.get(step.name, ()), "reason"])
+
+    @property
+    def has_files(self) -> bool:
+        return any(isinstance(f, forms.FileField) for f in self.fields.values())
 
     @staticmethod
-    def _field(name: str, step_name: str, choices: StepChoices) -> forms.Field:
+    def _field(name: str, step_name: str, choices: StepChoices) -> forms.Field | None:
         if name == "to_unit":
+            label = _("指定承办单位") if step_name == "designate" else _("转至单位")
             return forms.TypedChoiceField(
-                label=_("转至单位"),
+                label=label, coerce=int, choices=_unit_choices(choices.units)
+            )
+        if name == "with_unit":
+            return forms.TypedChoiceField(
+                label=_("与之发生争议的单位"),
                 coerce=int,
-                choices=[("", "—")] + [(u.pk, u.name) for u in choices.units],
+                choices=_unit_choices(choices.dispute_units),
             )
         if name == "ground":
-            grounds = choices.refusal if step_name == "refuse" else choices.termination
+            refusal = step_name == "refuse"
+            grounds = choices.refusal if refusal else choices.termination
             items = list(grounds.items) if grounds else []
             label = (
-                _("不予受理情形（%(article)s）")
-                if step_name == "refuse"
-                else _("终止调解情形（%(article)s）")
-            ) % {"article": grounds.article if grounds else ""}
+                _("不予受理情形（%(article)s）") if refusal else _("终止调解情形（%(article)s）")
+            )
             return forms.ChoiceField(
-                label=label,
+                label=label % {"article": grounds.article if grounds else ""},
                 choices=[("", "—")] + [(code, f"（{code}）{text}") for code, text in items],
+            )
+        if name == "routes":
+            return forms.MultipleChoiceField(
+                label=_("告知投诉人的其他解决途径（消保法第三十九条）"),
+                required=False,
+                choices=choices.routes,
+                initial=[code for code, _label in choices.routes],
+                widget=forms.CheckboxSelectMultiple,
             )
         if name == "mode":
             return forms.ChoiceField(
@@ -150,16 +187,58 @@ class StepForm(forms.Form):
                 choices=[(m.value, m.label) for m in Case.MediationMode if m.value],
             )
         if name == "mediator":
+            if step_name == "resume":
+                label = _("准予回避时更换的调解人员")
+            elif step_name == "change_mediator":
+                label = _("新的调解人员")
+            else:
+                label = _("调解人员")
+            first = _("本人") if step_name == "mediate" else "—"
             return forms.TypedChoiceField(
-                label=_("调解人员"),
+                label=label,
                 coerce=int,
-                required=step_name == "change_mediator",
-                choices=[("", _("本人"))]
+                required=False,
+                choices=[("", first)]
                 + [(u.pk, u.display_name or u.username) for u in choices.mediators],
             )
-        if name == "suspension":
+        if name == "entrusted_to":
+            return forms.CharField(
+                label=_("受托调解组织（委托消协调解时填写）"), required=False, max_length=200
+            )
+        if name == "complainant_consents":
+            return forms.BooleanField(label=_("投诉人同意委托调解"), required=False)
+        if name == "respondent_consents":
+            return forms.BooleanField(label=_("被投诉人同意委托调解"), required=False)
+        if name == "consented_on":
+            return _date_field(_("双方同意日期"))
+        if name == "recusal_reason":
+            return forms.CharField(
+                label=_("回避事由（回避时填写）") if step_name == "suspend" else _("回避事由"),
+                required=step_name == "change_mediator",
+                max_length=300,
+            )
+        if name == "applied_by_party":
+            return forms.BooleanField(label=_("当事人申请回避"), required=False)
+        if name == "kind":
             return forms.ChoiceField(label=_("中止原因"), choices=Suspension.Reason.choices)
+        if name == "started_on":
+            return _date_field(_("中止开始日期（默认今天）"))
+        if name == "ended_on":
+            return _date_field(_("中止结束日期（默认今天）"))
+        if name == "granted":
+            return forms.ChoiceField(
+                label=_("回避申请的决定（有回避申请时）"),
+                required=False,
+                choices=[("", "—"), ("true", _("准予回避")), ("false", _("不予回避"))],
+            )
         if name == "note":
+            if step_name == "agree":
+                return forms.CharField(
+                    label=_("办理情况"),
+                    required=False,
+                    max_length=2000,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
             return forms.CharField(label=_("中止说明"), required=False, max_length=300)
         if name == "agreement_kind":
             return forms.ChoiceField(
@@ -167,21 +246,38 @@ class StepForm(forms.Form):
                 choices=[(k.value, k.label) for k in Case.AgreementKind if k.value],
             )
         if name == "amount_recovered":
-            return forms.DecimalField(
-                label=_("挽回经济损失（元）"),
-                required=False,
-                min_value=0,
-                max_digits=12,
-                decimal_places=2,
-            )
+            # Checked by the step (one rule for the page and the API): text here.
+            return forms.CharField(label=_("挽回经济损失（元）"), required=False, max_length=20)
+        if name == "document":
+            return forms.FileField(label=_("调解书扫描件（PDF或图片）"), required=False)
         if name == "channel":
-            return forms.ChoiceField(label=_("送达方式"), choices=CHANNELS)
+            return forms.ChoiceField(label=_("送达方式"), choices=[("", "—"), *choices.channels])
+        if name == "delivered_on":
+            return _date_field(_("送达日期（默认今天）"))
+        if name == "approved_by":
+            return forms.CharField(label=_("批准人（负责人）"), required=False, max_length=50)
+        if name == "approval_ref":
+            return forms.CharField(label=_("批准文书编号"), required=False, max_length=100)
+        if name == "decided_by":
+            return forms.CharField(label=_("决定人（负责人）"), required=False, max_length=50)
+        if name == "decision_ref":
+            return forms.CharField(label=_("审批文书编号"), required=False, max_length=100)
         if name == "facts":
             return forms.CharField(
                 label=_("补充的事实"),
                 max_length=5000,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
+        if name == "received_on":
+            return _date_field(_("补充举报收到日期（默认今天）"))
+        if name == "original":
+            return forms.TypedChoiceField(
+                label=_("原举报件"),
+                coerce=int,
+                choices=[("", "—")] + [(c.pk, c.number) for c in choices.originals],
+            )
+        if name == "same_facts":
+            return forms.BooleanField(label=_("举报事实与原举报相同"), required=False)
         raise LookupError(name)
 
     def params(self) -> dict[str, Any]:
@@ -189,16 +285,11 @@ class StepForm(forms.Form):
 
         Ids go as text (as the API sends them); the hooks look the rows up themselves.
         """
-        data = dict(self.cleaned_data)
-        data.pop("reason", None)
         out: dict[str, Any] = {}
-        for name, value in data.items():
-            if value in (None, ""):
+        for name, value in self.cleaned_data.items():
+            if name == "reason" or value in (None, "", []):
                 continue
-            if name == "suspension":
-                out["suspension_reason"] = value
-            elif name in ("to_unit", "mediator"):
-                out[name] = str(value)
-            else:
-                out[name] = value
+            out[name] = (
+                str(value) if name in ("to_unit", "with_unit", "mediator", "original") else value
+            )
         return out

@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from qcity.complaints.models import Case, Category
 from qcity.core import pii, rulebook, scope, workdays
 from qcity.core.models import OrgUnit, Role, Transition, User
-from qcity.core.workflow import Workflow
 
 OFFICERS = frozenset({Role.COUNTY_OFFICER, Role.COORDINATOR})
 OPEN = ~Q(status=Case.Status.CLOSED)
@@ -313,44 +312,96 @@ def linked_cases(user: User | None, case: Case) -> list[Case]:
 
 
 def mediators_for(case: Case) -> list[User]:
-    """Who may be named mediator: the active officers of the bureau that owns the case."""
+    """Who may be named mediator (``mediation.MEDIATOR_ROLES``): the active officers and
+    inspectors of the bureau that owns the case and of its stations."""
+    from qcity.complaints import mediation
+
+    # Until the mediation work's role list reaches this branch: the same three roles.
+    roles = getattr(
+        mediation, "MEDIATOR_ROLES", {Role.COUNTY_OFFICER, Role.COORDINATOR, Role.INSPECTOR}
+    )
     return list(
-        User.objects.filter(unit_id=case.owner_unit_id, role__in=OFFICERS, is_active=True).order_by(
-            "full_name", "username"
-        )
+        User.objects.filter(
+            unit__path__startswith=case.owner_unit.path,
+            role__in=roles,
+            is_active=True,
+        ).order_by("unit__path", "full_name", "username")
     )
 
 
+def _bureaus() -> list[OrgUnit]:
+    from qcity.complaints.routing import is_bureau
+
+    rows = OrgUnit.objects.filter(
+        Q(code__endswith="-SCJG") | Q(name="市市场监管局"), confirmed=True
+    ).order_by("path")
+    return [unit for unit in rows if is_bureau(unit) and unit.is_enabled]
+
+
 def transfer_targets(case: Case) -> list[OrgUnit]:
-    """The bureaus a case can go to: the county bureaus and the city bureau, but its own."""
+    """The bureaus a case can go to (``routing.is_bureau``): the county bureaus and the city
+    bureau; a transfer never to the case's own, a designation to either side."""
+    keep_own = case.status == Case.Status.DISPUTED
+    return [u for u in _bureaus() if keep_own or u.pk != case.owner_unit_id]
+
+
+def dispute_targets(case: Case) -> list[OrgUnit]:
+    """A jurisdiction dispute is with another county bureau."""
+    from qcity.complaints.routing import BUREAU_CODE
+
+    return [u for u in _bureaus() if u.pk != case.owner_unit_id and BUREAU_CODE.match(u.code or "")]
+
+
+def repeat_originals(user: User | None, case: Case) -> list[Case]:
+    """Earlier reports by the same reporter (same phone hash) that this one may repeat."""
+    if not case.person_phone_index:
+        return []
     return list(
-        OrgUnit.objects.filter(Q(code__endswith="-SCJG") | Q(name="市市场监管局"), confirmed=True)
-        .exclude(pk=case.owner_unit_id)
-        .order_by("path")
+        visible_cases(user)
+        .filter(
+            kind=Case.Kind.REPORT,
+            person_phone_index=case.person_phone_index,
+            received_at__lte=case.received_at,
+        )
+        .exclude(pk=case.pk)
+        .order_by("-received_at")[:20]
     )
 
 
 @dataclass
 class StepChoices:
-    """What the step forms offer, from the case's own rules."""
+    """What the step forms offer, from the case's own rules and bureau."""
 
     refusal: rulebook.Grounds | None = None
     termination: rulebook.Grounds | None = None
+    routes: list[tuple[str, str]] = field(default_factory=list)
     mediators: list[User] = field(default_factory=list)
     units: list[OrgUnit] = field(default_factory=list)
+    dispute_units: list[OrgUnit] = field(default_factory=list)
+    channels: list[tuple[str, Any]] = field(default_factory=list)
+    originals: list[Case] = field(default_factory=list)
 
 
-def step_choices(case: Case, workflow: Workflow, step_names: set[str]) -> StepChoices:
+def step_choices(user: User | None, case: Case, step_names: set[str]) -> StepChoices:
+    from qcity.complaints import casenotices, mediation
+
     choices = StepChoices()
     try:
         if "refuse" in step_names:
             choices.refusal = rulebook.grounds("complaint.refusal", case.received_on)
+            choices.routes = list(mediation.ROUTES)
         if "terminate" in step_names:
             choices.termination = rulebook.grounds("complaint.termination", case.received_on)
     except rulebook.RuleError:
         pass  # a date no rule covers: the step's own validation refuses it with a message
-    if step_names & {"mediate", "change_mediator"}:
+    if step_names & {"mediate", "change_mediator", "resume"}:
         choices.mediators = mediators_for(case)
     if step_names & {"transfer", "designate"}:
         choices.units = transfer_targets(case)
+    if "dispute" in step_names:
+        choices.dispute_units = dispute_targets(case)
+    if "notify" in step_names:
+        choices.channels = list(casenotices.DELIVERY_CHANNELS.items())
+    if "repeat" in step_names:
+        choices.originals = repeat_originals(user, case)
     return choices

@@ -21,14 +21,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from qcity.complaints import selectors, services
 from qcity.complaints.forms import CaseFilterForm, StepForm
-from qcity.complaints.models import Case
+from qcity.complaints.models import Case, Suspension
 from qcity.core import files, pii, rulebook, workflow
 from qcity.core.exports import Column, xlsx_response
+from qcity.core.models import User
 
 PAGE_SIZE = 50
 
@@ -157,6 +159,16 @@ def case_export(request: HttpRequest) -> HttpResponse:
 def _history(user, case: Case) -> list:
     flow = services.workflow_for(case)
     history = workflow.history(user, Case, case.pk)
+    ids = {
+        t.details.get(key)
+        for t in history
+        for key in ("mediator", "from_mediator")
+        if isinstance(t.details, dict)
+    }
+    people = {
+        u.pk: u.display_name or u.username
+        for u in User.objects.filter(pk__in=[i for i in ids if isinstance(i, int)])
+    }
     for t in history:
         try:
             t.step_label = str(flow.step(t.step).label)
@@ -164,40 +176,70 @@ def _history(user, case: Case) -> list:
             t.step_label = t.step
         t.from_label = flow.state_label(t.from_state)
         t.to_label = flow.state_label(t.to_state)
-        t.detail_items = _detail_items(case, t.details or {})
+        t.detail_items = _detail_items(case, t.details or {}, people)
         t.deadline_source = rulebook.describe(t.deadline_rule) if t.deadline_rule else None
     return history
 
 
-def _detail_items(case: Case, details: dict[str, Any]) -> list[tuple[str, str]]:
-    """A step's recorded details in words (grounds and choices by their labels)."""
-    labels = {
-        "ground": _("情形"),
-        "mode": _("调解方式"),
-        "agreement_kind": _("协议形式"),
-        "from_unit": _("原承办单位"),
-        "to_unit": _("转至"),
-        "channel": _("送达方式"),
-        "accepted_on": _("受理日期"),
-    }
+# The keys of a step's details (the hooks' contract) shown on the timeline, in this order.
+DETAIL_LABELS = {
+    "ground_text": _l("情形"),
+    "routes_text": _l("告知的其他解决途径"),
+    "mode": _l("调解方式"),
+    "mediator": _l("调解人员"),
+    "from_mediator": _l("原调解人员"),
+    "entrusted_to": _l("受托调解组织"),
+    "recusal_granted": _l("准予回避"),
+    "kind": _l("中止原因"),
+    "started_on": _l("中止开始日期"),
+    "ended_on": _l("中止结束日期"),
+    "days": _l("不计入天数"),
+    "agreement_kind": _l("协议形式"),
+    "amount_recovered": _l("挽回经济损失（元）"),
+    "from_unit": _l("原承办单位"),
+    "to_unit": _l("转至"),
+    "with_unit": _l("争议单位"),
+    "approved_by": _l("批准人"),
+    "approval_ref": _l("批准文书编号"),
+    "decided_by": _l("决定人"),
+    "decision_ref": _l("审批文书编号"),
+    "received_on": _l("补充举报收到日期"),
+    "original": _l("原举报件"),
+    "channel": _l("送达方式"),
+    "delivered_on": _l("送达日期"),
+    "agreed": _l("和解内容"),
+    "amount": _l("金额（元）"),
+}
+
+
+def _detail_items(case: Case, details: dict[str, Any], people: dict[int, str]) -> list:
+    """A step's recorded details in words (grounds, choices and people by their labels)."""
+    from qcity.complaints.casenotices import DELIVERY_CHANNELS
+
     items = []
-    for key, value in details.items():
-        if key not in labels or value in (None, ""):
+    for key, label in DETAIL_LABELS.items():
+        value = details.get(key)
+        if value in (None, "", []):
             continue
-        text = str(value)
-        if key == "ground":
-            name = "complaint.refusal" if case.outcome == Case.Outcome.REFUSED else None
-            name = name or "complaint.termination"
-            try:
-                g = rulebook.grounds(name, case.received_on)
-                text = f"{g.article}（{value}）{g.label(str(value))}"
-            except rulebook.RuleError:
-                pass
+        if key == "ground_text":
+            text = f"{details.get('article', '')}（{details.get('ground', '')}）{value}"
+        elif key == "routes_text" and isinstance(value, list):
+            text = "；".join(str(v) for v in value)
         elif key == "mode":
             text = str(dict(Case.MediationMode.choices).get(value, value))
         elif key == "agreement_kind":
             text = str(dict(Case.AgreementKind.choices).get(value, value))
-        items.append((str(labels[key]), text))
+        elif key == "kind":
+            text = str(dict(Suspension.Reason.choices).get(value, value))
+        elif key in ("mediator", "from_mediator"):
+            text = people.get(value, str(value))
+        elif key == "channel":
+            text = str(DELIVERY_CHANNELS.get(value, value))
+        elif isinstance(value, bool):
+            text = _("是") if value else _("否")
+        else:
+            text = str(value)
+        items.append((str(label), text))
     return items
 
 
@@ -221,7 +263,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     user = request.user
     flow = services.workflow_for(case)
     steps = flow.available_steps(case, user)
-    choices = selectors.step_choices(case, flow, {s.name for s in steps})
+    choices = selectors.step_choices(user, case, {s.name for s in steps})
     history = _history(user, case)
     rule_of_case = rulebook.VERSION_LABELS.get(case.rules, case.rules)
     return {
@@ -266,8 +308,8 @@ def case_step(request: HttpRequest, number: str, step: str) -> HttpResponse:
         chosen = flow.step(step)
     except LookupError:
         raise Http404 from None
-    choices = selectors.step_choices(case, flow, {chosen.name})
-    form = StepForm(request.POST, step=chosen, choices=choices)
+    choices = selectors.step_choices(user, case, {chosen.name})
+    form = StepForm(request.POST, request.FILES, step=chosen, choices=choices)
     error, status = "", 400
     if form.is_valid():
         try:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from qcity.portal import views
+from qcity.portal import complaint_views, views
 
 app_name = "portal"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("draws/<int:pk>/", views.draw_detail, name="draw_detail"),
     path("draws/<int:pk>/record.json", views.draw_record, name="draw_record"),
     path("draws/<int:pk>/population.csv", views.draw_population, name="draw_population"),
+    path("complaints/", complaint_views.complaint_list, name="complaint_list"),
+    path("complaints/<str:code>/", complaint_views.complaint_entity, name="complaint_entity"),
 ]

@@ -56,6 +56,10 @@ def two_counties(personas, calendar, frozen):
     return kaiyuan, xifeng, entity
 
 
+def page_forms(client, case) -> list:
+    return client.get(f"/complaints/{case.number}/").context["step_forms"]
+
+
 def numbers(response) -> set[str]:
     return {row["case"].number for row in response.context["rows"]}
 
@@ -325,7 +329,29 @@ def test_a_refusal_needs_a_ground_of_the_cases_own_rules(client, personas, two_c
     assert not_a_ground.status_code == 400
     kaiyuan.refresh_from_db()
     assert kaiyuan.status == Case.Status.RECEIVED
-    done = client.post(url, {"state": "received", "refuse-ground": "6", "refuse-reason": "冒名"})
+    # Order 121 Art.15: a refusal names the other routes (消保法 Art.39); the form ticks them.
+    no_routes = client.post(
+        url, {"state": "received", "refuse-ground": "6", "refuse-reason": "冒名"}
+    )
+    assert no_routes.status_code == 422
+    assert "其他解决消费者权益争议的途径" in no_routes.content.decode()
+    form = next(f for f in page_forms(client, kaiyuan) if f.step.name == "refuse")
+    assert form["routes"].initial == [
+        "negotiate",
+        "association",
+        "complaint",
+        "arbitration",
+        "litigation",
+    ]
+    done = client.post(
+        url,
+        {
+            "state": "received",
+            "refuse-ground": "6",
+            "refuse-reason": "冒名",
+            "refuse-routes": ["arbitration", "litigation"],
+        },
+    )
     assert done.status_code == 302
     kaiyuan.refresh_from_db()
     assert (kaiyuan.status, kaiyuan.outcome, kaiyuan.outcome_ground) == ("closed", "refused", "6")
