@@ -285,6 +285,11 @@ COMPLAINT_WEEKEND_IS_HOLIDAY = env_bool("COMPLAINT_WEEKEND_IS_HOLIDAY", True)
 COMPLAINT_ODR_WORKDAYS = env_int("COMPLAINT_ODR_WORKDAYS", 10, minimum=1, maximum=60)
 # Personal data at rest (core.pii): the SM4 key file, outside the database.
 PII_KEY_FILE = Path(env_str("QCITY_PII_KEY_FILE", str(VAR_DIR / "pii.key")))
+# How long a closed case keeps its complainant's or reporter's identity (years after closing);
+# then `qcity purge_personal_data` (a daily timer) erases it. No legal text fixes the period:
+# 3 is the civil limitation period (民法典 Art.188), after which the data proves no claim;
+# PIPL Art.19/47 ask for the shortest necessary (docs/personal-data.md).
+COMPLAINT_RETENTION_YEARS = env_int("COMPLAINT_RETENTION_YEARS", 3, minimum=1, maximum=30)
 
 # Background work (ADR 0019): django-tasks with the database backend; `qcity db_worker`
 # runs the tasks, `qcity run_timers` enqueues the due scheduled jobs.
