@@ -516,3 +516,41 @@ class OdrEnrolment(models.Model):
         if getattr(user, "role", None) != Role.ENTERPRISE:
             return Q(pk__in=[])
         return Q(Exists(EntityAccount.objects.filter(user=user, entity=OuterRef("entity"))))
+
+
+class CaseNumberCounter(models.Model):
+    """The last serial handed out per number prefix and day (TS20261128 → 123).
+
+    One upsert counts and reads in one statement (``intake.next_number``), so two
+    submissions can never get the same number, on SQLite and PostgreSQL alike.
+    """
+
+    scope_exempt = "internal to complaints.intake: counters, never shown to anyone"
+
+    prefix = models.CharField(max_length=2)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "day"], name="case_number_prefix_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.day:%Y%m%d} {self.last}"
+
+
+class ProofOfWorkUse(models.Model):
+    """A solved proof-of-work challenge of the public form, kept until it expires.
+
+    The unique challenge id makes each challenge good for one submission only
+    (``complaints.pow``); expired rows are of no further use and are deleted.
+    """
+
+    scope_exempt = "internal to complaints.pow: used challenge ids, never shown to anyone"
+
+    challenge = models.CharField(max_length=40, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.challenge

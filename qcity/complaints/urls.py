@@ -1,7 +1,11 @@
 """URLs of complaints (prefix /complaints/; names in the ``complaints`` namespace)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from qcity.complaints import intake_views
 
 app_name = "complaints"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("new/", intake_views.staff_new, name="intake_new"),
+]

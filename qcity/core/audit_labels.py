@@ -127,6 +127,8 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.case.submitted": _("登记投诉举报"),
+    "complaints.defaults_loaded": _("加载投诉举报参考数据"),
     "pii.key_added": _("添加个人信息加密密钥"),
     "pii.reencrypted": _("用当前密钥重新加密个人信息"),
     "pii.key_rotated": _("个人信息密钥轮换完成"),
