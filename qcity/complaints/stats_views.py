@@ -48,7 +48,7 @@ class StatisticsForm(forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("类型"),
         required=False,
-        choices=[("", gettext_lazy("全部"))] + list(Case.Kind.choices),
+        choices=[("", gettext_lazy("全部")), *Case.Kind.choices],
         error_messages={"invalid_choice": gettext_lazy("没有这个类型。")},
     )
 

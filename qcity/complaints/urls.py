@@ -1,6 +1,6 @@
 """URLs of complaints (prefix /complaints/; names in the ``complaints`` namespace)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 from qcity.complaints import stats_views
 

@@ -69,8 +69,8 @@ def test_a_county_counts_its_own_cases_only(client, personas, cases):
     assert 'data-testid="total">2<' in west and "开原市东方食品有限公司" not in west
     city = _get(client, personas["coordinator"]).content.decode()
     assert 'data-testid="total">8<' in city
-    for html in (html, west, city):
-        assert REPORTER not in html and "张三丰" not in html
+    for page in (html, west, city):
+        assert REPORTER not in page and "张三丰" not in page
 
 
 def test_the_figures_by_kind_outcome_category_county_and_month(client, personas, cases):
