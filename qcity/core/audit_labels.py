@@ -127,6 +127,13 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.file": _("立案"),
     "complaints.case.not_file": _("不予立案"),
     "complaints.case.close": _("办结（无需告知）"),
+    "complaints.case.submitted": _("登记投诉举报"),
+    "complaints.defaults_loaded": _("加载投诉举报参考数据"),
+    "complaints.case.escalated": _("超期督办"),
+    "complaints.case.lead_recorded": _("登记调解中发现的违法线索"),
+    "complaints.case.payment": _("登记赔付"),
+    "complaints.odr.enrolled": _("企业入驻ODR"),
+    "complaints.odr.left": _("企业退出ODR"),
     "complaints.disclosure.published": _("发布消费投诉信息公示"),
 }
 
