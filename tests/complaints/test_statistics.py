@@ -65,6 +65,7 @@ def test_a_county_counts_its_own_cases_only(client, personas, cases):
     assert 'data-testid="total">6<' in html
     assert "开原市东方食品有限公司" in html and "西丰县西山玩具店" not in html
     assert "西丰县市场监督管理局" not in html
+    assert 'data-testid="nav-complaint-statistics"' in html  # reached from the navigation
     west = _get(client, personas["xifeng"]).content.decode()
     assert 'data-testid="total">2<' in west and "开原市东方食品有限公司" not in west
     city = _get(client, personas["coordinator"]).content.decode()
