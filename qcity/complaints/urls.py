@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from qcity.complaints import intake_views, odr_views, views
+from qcity.complaints import intake_views, odr_views, stats_views, views
 
 
 class CaseNumber:
@@ -45,4 +45,11 @@ urlpatterns += [
     path("odr/<int:pk>/settle/", odr_views.settle, name="odr_settle"),
     path("odr/<int:pk>/decline/", odr_views.decline, name="odr_decline"),
     path("odr/<int:pk>/pay/", odr_views.pay, name="odr_pay"),
+]
+
+# Statistics and the disclosure button (disclosure work, ADR 0042).
+urlpatterns += [
+    path("statistics/", stats_views.statistics, name="statistics"),
+    path("statistics/export.xlsx", stats_views.statistics_export, name="statistics_export"),
+    path("statistics/publish/", stats_views.publish, name="statistics_publish"),
 ]

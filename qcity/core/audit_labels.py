@@ -164,6 +164,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "inspections.published_results": _("已公示的抽查结果（省级系统格式）"),
     "inspections.due_results": _("待公示的抽查结果（省级系统格式）"),
     "complaints.cases": _("投诉举报件"),
+    "complaints.statistics": _("投诉举报统计"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.
