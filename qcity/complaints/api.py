@@ -16,8 +16,6 @@
 - ``GET complaints/cases/{number}/history``: the case's transitions.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import datetime as dt
