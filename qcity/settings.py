@@ -296,6 +296,11 @@ COMPLAINT_SUBMIT_RATE_LIMIT_PER_ADDRESS = env_int(
 COMPLAINT_FOLLOW_RATE_LIMIT_PER_ADDRESS = env_int(
     "COMPLAINT_FOLLOW_RATE_LIMIT_PER_ADDRESS", 30, minimum=1
 )
+# How long a closed case keeps its complainant's or reporter's identity (years after closing);
+# then `qcity purge_personal_data` (a daily timer) erases it. No legal text fixes the period:
+# 3 is the civil limitation period (民法典 Art.188), after which the data proves no claim;
+# PIPL Art.19/47 ask for the shortest necessary (docs/personal-data.md).
+COMPLAINT_RETENTION_YEARS = env_int("COMPLAINT_RETENTION_YEARS", 3, minimum=1, maximum=30)
 
 # Background work (ADR 0019): django-tasks with the database backend; `qcity db_worker`
 # runs the tasks, `qcity run_timers` enqueues the due scheduled jobs.

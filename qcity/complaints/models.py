@@ -221,6 +221,8 @@ class Case(models.Model):
     person_id_index = models.CharField(max_length=64, blank=True, db_index=True)
     person_address = models.CharField(_("通讯地址"), max_length=300, blank=True)
     consents_to_publication = models.BooleanField(_("同意公示投诉信息"), default=False)
+    # Set when the retention period ended and the person_* fields were erased (retention.py).
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
 
     # The respondent: from the register when the code is known, else name and address.
     respondent_entity = models.ForeignKey(

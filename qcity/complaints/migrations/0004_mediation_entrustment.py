@@ -6,7 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0003_intake_proof_of_work'),
         ('complaints', '0003_routing_clock_escalation'),
     ]
 
