@@ -258,8 +258,8 @@ def validate_refusal(case: Case, user: User, **params: Any) -> dict[str, Any]:
     code, _allowed = _ground("complaint.refusal", case, params.get("ground"))
     routes = _routes(params.get("routes"))
     if not routes and routes_required(case):
-        # The notice must name them; unless the officer narrowed them, it names all five.
-        routes = [code for code, _label in ROUTES]
+        # Named by the officer (the form ticks all five), never silently left out.
+        raise Invalid(_("不予受理须告知投诉人其他解决消费者权益争议的途径（消保法第三十九条）"))
     return {"ground": code, "routes": routes}
 
 

@@ -52,7 +52,13 @@ def test_each_refusal_ground_produces_its_notice_with_its_wording(
     step, received_on, ground, wording
 ):
     case = make_case(received_on=received_on)
-    notices = step(case, "refuse", ground=ground, reason="经核实，投诉事项已由法院受理")
+    notices = step(
+        case,
+        "refuse",
+        ground=ground,
+        reason="经核实，投诉事项已由法院受理",
+        routes="negotiate,association,complaint,arbitration,litigation",
+    )
     assert case.outcome == Case.Outcome.REFUSED
     assert set(notices) == {P}  # the respondent was never asked to answer
     body = notices[P].body

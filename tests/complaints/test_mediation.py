@@ -341,21 +341,12 @@ def test_a_refusal_ground_of_the_other_order_is_refused(personas, calendar):
             )
 
 
-def test_a_refusal_under_order_121_names_the_other_routes(personas, calendar):
+def test_a_refusal_under_order_121_must_name_the_other_routes(personas, calendar):
     case = make_case(received_on=ORDER121_DAY)
-    every = make_case(received_on=ORDER121_DAY)
+    before = snapshot(case)
     with at(dt.date(2026, 4, 20)):
-        # Unless the officer narrows them, all five routes of 消保法 Art.39.
-        named = take(COMPLAINT, "refuse", every.pk, by=personas["kaiyuan"], reason="x", ground="1")
-        assert named.details["routes"] == [
-            "negotiate",
-            "association",
-            "complaint",
-            "arbitration",
-            "litigation",
-        ]
-        assert len(named.details["routes_text"]) == 5
-        before = snapshot(case)
+        with pytest.raises(Invalid, match="其他解决消费者权益争议的途径"):
+            take(COMPLAINT, "refuse", case.pk, by=personas["kaiyuan"], reason="x", ground="1")
         with pytest.raises(Invalid, match="未知的争议解决途径"):
             take(
                 COMPLAINT,
@@ -378,10 +369,13 @@ def test_a_refusal_under_order_121_names_the_other_routes(personas, calendar):
             routes="litigation,negotiate,litigation",
         )
     assert transition.details["routes"] == ["negotiate", "litigation"]
+    assert transition.details["routes_text"] == ["与经营者协商和解", "向人民法院提起诉讼"]
     assert "第三十九条" in transition.details["routes_basis"]
 
 
-def test_an_order_20_refusal_names_the_routes_only_from_the_2024_regulation_on(personas, calendar):
+def test_an_order_20_refusal_must_name_the_routes_only_from_the_2024_regulation_on(
+    personas, calendar
+):
     case = make_case(received_on=dt.date(2024, 6, 24))
     with at(dt.date(2024, 6, 28)):
         transition = take(
@@ -391,7 +385,17 @@ def test_an_order_20_refusal_names_the_routes_only_from_the_2024_regulation_on(p
     # From 2024-07-01 the regulation's Art.46(2) asks for them under Order 20 too.
     later = make_case(received_on=dt.date(2024, 6, 24))
     with at(dt.date(2024, 7, 1)):
-        named = take(COMPLAINT, "refuse", later.pk, by=personas["kaiyuan"], reason="x", ground="6")
+        with pytest.raises(Invalid, match="其他解决消费者权益争议的途径"):
+            take(COMPLAINT, "refuse", later.pk, by=personas["kaiyuan"], reason="x", ground="6")
+        named = take(
+            COMPLAINT,
+            "refuse",
+            later.pk,
+            by=personas["kaiyuan"],
+            reason="x",
+            ground="6",
+            routes=[code for code, _label in mediation.ROUTES],
+        )
     assert len(named.details["routes"]) == 5
     assert named.details["routes_basis"] == "《消费者权益保护法实施条例》第四十六条第二款"
 
