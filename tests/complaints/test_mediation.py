@@ -100,7 +100,7 @@ def step_call(step: str, personas: dict[str, User], account: User, second: User)
     officer = personas["kaiyuan"]
     xifeng_bureau = OrgUnit.objects.get(name=XIFENG_BUREAU).pk
     return {
-        "odr_settle": {"by": account},
+        "odr_settle": {"by": account, "agreed": "同意退货退款"},
         "odr_decline": {"by": account, "reason": "双方对退款金额分歧较大"},
         "odr_return": {"by": TIMER},
         "transfer": {"by": officer, "reason": "经营地在西丰县", "to_unit": xifeng_bureau},

@@ -335,3 +335,29 @@ def test_two_runs_of_the_return_task_move_the_case_once(shop):
         assert odr.return_to_bureau(case.pk, "2026-10-19") == "returned"
         assert odr.return_to_bureau(case.pk, "2026-10-19") == "skipped"
     assert AuditEvent.objects.filter(action="complaints.case.odr_return").count() == 1
+
+
+def test_intake_dispatches_to_an_odr_enterprise_and_keeps_the_notices_with_the_case(
+    shop, django_capture_on_commit_callbacks
+):
+    from qcity.complaints.intake import submit
+    from tests.complaints.test_intake import complaint_fields
+
+    entity, user = shop
+    with time_machine.travel(at(dt.date(2026, 9, 29)), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = submit(
+                complaint_fields(kinds="both", respondent_code=entity.code), channel="web"
+            )
+    complaint, report = result.cases
+    assert (complaint.status, complaint.due_on) == (Case.Status.ODR, dt.date(2026, 10, 19))
+    kept = CaseNotice.objects.filter(case=complaint, kind="odr_dispatch")
+    assert {n.recipient for n in kept} == {
+        CaseNotice.Recipient.PERSON,
+        CaseNotice.Recipient.RESPONDENT,
+    }
+    # The enterprise is told of the complaint, and of nothing about the linked report.
+    [told] = Notice.objects.filter(recipient=user)
+    assert told.object_id == str(complaint.pk)
+    assert report.number not in told.body and "举报" not in told.body
+    assert not CaseNotice.objects.filter(case=report).exists()
