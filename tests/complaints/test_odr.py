@@ -79,6 +79,7 @@ def test_an_odr_case_returns_to_the_bureau_after_10_working_days_not_before(shop
     # The bureau's 7 working days run from the day the case reached it (10-20, not counted).
     assert case.due_on == dt.date(2026, 10, 29)
     assert case.due_rule == "complaint.accept@order121"
+    assert case.clock_started_on == dt.date(2026, 10, 20)
     event = AuditEvent.objects.get(action="complaints.case.odr_return")
     assert event.actor is None and event.details["by"] == "timer"
 
@@ -93,6 +94,7 @@ def test_a_late_timer_does_not_lengthen_the_bureaus_time(shop, timer):
     timer(at(dt.date(2026, 10, 23)))  # the timer was stopped for three days
     case.refresh_from_db()
     assert (case.status, case.due_on) == (Case.Status.RECEIVED, dt.date(2026, 10, 29))
+    assert case.clock_started_on == dt.date(2026, 10, 20)
 
 
 def test_a_settled_case_is_not_returned_and_records_the_odr_payment(
@@ -157,6 +159,7 @@ def test_a_decline_sends_the_case_to_the_bureau_with_the_enterprises_reason(
     case.refresh_from_db()
     # 7 working days after Friday 10-09: 10-10 (make-up Saturday), 12, 13, 14, 15, 16, 19.
     assert (case.status, case.due_on) == (Case.Status.RECEIVED, dt.date(2026, 10, 19))
+    assert case.clock_started_on == dt.date(2026, 10, 9)
     unit = CaseNotice.objects.get(case=case, recipient=CaseNotice.Recipient.UNIT)
     assert "消费者要求三倍赔偿" in unit.body
     assert Notice.objects.filter(recipient=personas["kaiyuan"], object_id=str(case.pk)).exists()
