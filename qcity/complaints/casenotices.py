@@ -106,7 +106,9 @@ def _ground_clause(case: Case, name: str, code: str) -> str:
     numerals = "一二三四五六七八九十"
     index = int(code) if code.isdigit() else 0
     item = f"第（{numerals[index - 1]}）项" if 1 <= index <= len(numerals) else ""
-    return f"{_source(case)}{grounds.article}{item}规定的情形：“{grounds.label(code)}”"
+    # The grounds the step accepted (mediation checks them against the received date).
+    source = RULE_TITLES.get(grounds.version, _source(case))
+    return f"{source}{grounds.article}{item}规定的情形：“{grounds.label(code)}”"
 
 
 def _reason_line(reason: str) -> str:
