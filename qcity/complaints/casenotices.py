@@ -14,10 +14,11 @@ writes ``CaseNotice`` rows, one per recipient, and sends them:
 - to the officers of the bureau that handles the case (``unit``): in-app plus channels.
 
 The texts are legal documents (告知书) in the wording of the case's own rules: the ground's
-text from ``core.rulebook.grounds``, the article of the Order that applies. Since the
-消保法实施条例 (2024-07-01, Art.46(2)) a refusal gives its reasons and the other routes of
-消保法 Art.39 whatever the case's Order (Order 121 Art.15 says the same). They are stored
-in Chinese as sent, not translated on display: the record is what the person received.
+text from ``core.rulebook.grounds``, the article and item of the Order that applies; a
+refusal adds the reasons, the other routes of 消保法 Art.39 the officer named and the basis
+of that duty (``mediation`` decides when they are required and puts them in the step's
+details). They are stored in Chinese as sent, not translated on display: the record is
+what the person received.
 
 ``validate_delivery`` / ``apply_delivery`` are the ``notify`` steps: the officer records
 how and when a decision that must be served (终止调解, 立案告知) was delivered.
@@ -60,19 +61,7 @@ DELIVERY_CHANNELS: dict[str, Any] = {
     "platform": gettext_lazy("全国12315平台"),
 }
 
-# 消保法 Art.39: the other routes a refused complainant is told of.
-OTHER_ROUTES = (
-    "你可以通过下列途径解决消费者权益争议（《中华人民共和国消费者权益保护法》第三十九条）："
-    "（一）与经营者协商和解；（二）请求消费者协会或者依法成立的其他调解组织调解；"
-    "（三）向有关行政部门投诉；（四）根据与经营者达成的仲裁协议提请仲裁机构仲裁；"
-    "（五）向人民法院提起诉讼。"
-)
 RULE_TITLES = {rulebook.ORDER20: rulebook.ORDER20_TITLE, rulebook.ORDER121: rulebook.ORDER121_TITLE}
-# Where the duty to give a refusal's reasons and the other routes comes from.
-REASONS_ARTICLE = {
-    rulebook.ORDER20: f"{rulebook.REGULATION_TITLE}第四十六条第二款",
-    rulebook.ORDER121: f"{rulebook.ORDER121_TITLE}第十五条",
-}
 
 
 @dataclass(frozen=True)
@@ -117,7 +106,9 @@ def _ground_clause(case: Case, name: str, code: str) -> str:
     numerals = "一二三四五六七八九十"
     index = int(code) if code.isdigit() else 0
     item = f"第（{numerals[index - 1]}）项" if 1 <= index <= len(numerals) else ""
-    return f"{_source(case)}{grounds.article}{item}规定的情形：“{grounds.label(code)}”"
+    # The grounds the step accepted (mediation checks them against the received date).
+    source = RULE_TITLES.get(grounds.version, _source(case))
+    return f"{source}{grounds.article}{item}规定的情形：“{grounds.label(code)}”"
 
 
 def _reason_line(reason: str) -> str:
@@ -128,19 +119,28 @@ def _join(*parts: str) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def refusal_drafts(case: Case, reason: str, decided_on: dt.date) -> list[Draft]:
-    """不予受理告知书, to the complainant only (the respondent was never asked to answer)."""
+def refusal_drafts(
+    case: Case, reason: str, decided_on: dt.date, details: dict[str, Any] | None = None
+) -> list[Draft]:
+    """不予受理告知书, to the complainant only (the respondent was never asked to answer).
+
+    The other routes (消保法 Art.39) are those the officer named in the step (``mediation``
+    requires them under Order 121 Art.15 and, since 2024-07-01, 实施条例 Art.46(2)); with
+    them come the reasons and the basis of that duty.
+    """
+    details = details or {}
     body = [
         f"{_to_person(case)}，经审查，属于{_ground_clause(case, 'complaint.refusal', case.outcome_ground)}，"
         f"本局于{_date(decided_on)}决定不予受理。"
     ]
-    # The regulation (2024-07-01) and Order 121 Art.15: the reasons and the other routes.
-    if decided_on >= rulebook.REGULATION_FROM or case.rules == rulebook.ORDER121:
+    routes = [str(r) for r in details.get("routes_text") or []]
+    if routes:
+        numerals = "一二三四五六七八九十"
+        listed = "；".join(f"（{numerals[i]}）{text}" for i, text in enumerate(routes[:10]))
         body.append(f"不予受理的理由：{reason or '见上述情形。'}")
-        body.append(OTHER_ROUTES)
-        body.append(
-            f"（依据：{REASONS_ARTICLE.get(case.rules, REASONS_ARTICLE[rulebook.ORDER121])}）"
-        )
+        body.append(f"你可以通过下列途径解决消费者权益争议：{listed}。")
+        if details.get("routes_basis"):
+            body.append(f"（依据：{details['routes_basis']}）")
     return [Draft("refusal", R.PERSON, "不予受理告知书", _join(*body))]
 
 
@@ -196,7 +196,7 @@ def _drafts(case: Case, transition: Transition) -> list[Draft]:
             ),
         ]
     if step == "refuse":
-        return refusal_drafts(case, reason, decided_on)
+        return refusal_drafts(case, reason, decided_on, details)
     if step == "terminate":
         return termination_drafts(case, reason, decided_on)
     if step == "agree":
@@ -273,41 +273,14 @@ def _drafts(case: Case, transition: Transition) -> list[Draft]:
                 )
             )
         return drafts
-    if step in ("transfer", "designate"):
-        drafts = [
-            Draft(
-                "transfer",
-                R.UNIT,
-                f"{_what(case)}转入：{case.number}",
-                _join(
-                    f"{_what(case)}（编号：{case.number}，被{_what(case)}人：{case.respondent_name}）"
-                    f"已转本局处理。",
-                    f"转办理由：{reason}" if reason else "",
-                    f"办理期限：{due}" if due else "",
-                ),
-            )
-        ]
-        if person:
-            drafts.append(
-                Draft(
-                    "transfer",
-                    R.PERSON,
-                    "转办告知",
-                    f"{_to_person(case)}，依管辖规定已转{bureau}处理。",
-                )
-            )
-        return drafts
-    if step == "dispute":
+    if step in ("transfer", "designate") and person:
+        # The receiving bureau's officers are told by routing itself (in the step).
         return [
             Draft(
-                "dispute",
-                R.UNIT,
-                f"管辖争议待指定：{case.number}",
-                _join(
-                    f"{bureau}对{_what(case)}（编号：{case.number}）提出管辖争议，"
-                    f"请于{due}前协商或指定管辖。",
-                    f"争议理由：{reason}" if reason else "",
-                ),
+                "transfer",
+                R.PERSON,
+                "转办告知",
+                f"{_to_person(case)}，依管辖规定已转{bureau}处理。",
             )
         ]
     if step in ("file", "not_file") and case.kind == Case.Kind.REPORT and not case.anonymous:
@@ -376,10 +349,6 @@ def unit_officers(case: Case) -> list[User]:
     )
 
 
-def coordinators() -> list[User]:
-    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))
-
-
 def write(case: Case, drafts: Iterable[Draft], *, by: User | None = None) -> list[CaseNotice]:
     """Keep the drafts with the case and send them (in the caller's transaction; sent after)."""
     now = timezone.now()
@@ -395,8 +364,7 @@ def write(case: Case, drafts: Iterable[Draft], *, by: User | None = None) -> lis
                 # (the notify step records how).
                 users = respondent_accounts(case)
             elif draft.recipient == R.UNIT:
-                # A jurisdiction dispute is for the common superior (the city bureau) to settle.
-                users = coordinators() if draft.kind == "dispute" else unit_officers(case)
+                users = unit_officers(case)
             in_app = bool(users)
             row = CaseNotice.objects.create(
                 case=case,

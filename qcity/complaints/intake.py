@@ -47,7 +47,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from qcity.complaints import routing
+from qcity.complaints import casenotices, routing
 from qcity.complaints.models import (
     Case,
     CaseNumberCounter,
@@ -639,6 +639,9 @@ def submit(
                     stored.append(core_files.attach(case, upload, by=by, name=name))
             for case in cases:
                 _audit(case, channel, route, len(checked.uploads), by, ip)
+                if case.status == Case.Status.ODR:
+                    # ODR 分送: the enterprise and the complainant are told, kept with the case.
+                    casenotices.after_dispatch(case)
     except IntegrityError:
         _delete_files(stored)
         if key:

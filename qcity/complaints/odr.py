@@ -174,7 +174,7 @@ def enrolments(user: User) -> list[OdrEnrolment]:
 
 
 def odr_deadline(case: Case, start: dt.date) -> Deadline:
-    return rulebook.case_deadline(case.received_on, ODR_RULE, start)
+    return rulebook.deadline(ODR_RULE, start, on=case.received_on)
 
 
 def dispatch(case: Case, *, on: dt.date | None = None) -> bool:
@@ -195,17 +195,29 @@ def dispatch(case: Case, *, on: dt.date | None = None) -> bool:
     return True
 
 
-def deadline_at_bureau(case: Case, now: dt.datetime) -> Deadline:
-    """The bureau's 7 working days to accept run from the day the case reaches it.
-
-    That is today for a decline; for the timer, the day after the ODR period's last day
-    (``case.due_on`` still holds it while the step runs), even if the timer runs late.
-    """
+def handover_start(case: Case, now: dt.datetime) -> dt.date:
+    """The day an ODR case reaches the bureau: today for a decline; for the timer, the day
+    after the ODR period's last day (``case.due_on`` still holds it while the step runs),
+    even if the timer runs late."""
     today = timezone.localtime(now).date()
-    start = today
     if case.status == Case.Status.ODR and case.due_rule.startswith(ODR_RULE) and case.due_on:
-        start = min(today, case.due_on + dt.timedelta(days=1))
-    return rulebook.case_deadline(case.received_on, "complaint.accept", start)
+        return min(today, case.due_on + dt.timedelta(days=1))
+    return today
+
+
+def apply_handover(case: Case, user: User | None, **params: Any) -> dict[str, Any]:
+    """odr_decline / odr_return: the bureau's clock starts on the day the case reaches it."""
+    case.clock_started_on = handover_start(case, timezone.now())
+    return {"clock_started_on": case.clock_started_on.isoformat()}
+
+
+def deadline_at_bureau(case: Case, now: dt.datetime) -> Deadline:
+    """The bureau's 7 working days to accept (Order 20 Art.14 / Order 121 Art.15, "自收到
+    投诉之日起") run from the day the case reaches it; the version is the case's rules'."""
+    from qcity.complaints.routing import rules_on
+
+    start = case.clock_started_on or handover_start(case, now)
+    return rulebook.deadline("complaint.accept", start, on=rules_on(case))
 
 
 def days_left(case: Case, today: dt.date | None = None) -> int | None:
@@ -291,10 +303,6 @@ def apply_settle(
         case.amount_recovered = (case.amount_recovered or Decimal("0")) + amount
         details |= {"amount": str(amount), "paid_on": paid_on.isoformat(), "payment": payment.pk}
     return details
-
-
-def apply_decline(case: Case, user: User, **params: Any) -> dict[str, Any]:
-    return {}
 
 
 # --- payments (services.record_payment) -----------------------------------------------------

@@ -47,17 +47,16 @@ def step(personas, django_capture_on_commit_callbacks):
     return run
 
 
+ALL_ROUTES = "negotiate,association,complaint,arbitration,litigation"
+
+
 @pytest.mark.parametrize(("received_on", "ground", "wording"), _grounds("complaint.refusal"))
 def test_each_refusal_ground_produces_its_notice_with_its_wording(
     step, received_on, ground, wording
 ):
     case = make_case(received_on=received_on)
     notices = step(
-        case,
-        "refuse",
-        ground=ground,
-        reason="经核实，投诉事项已由法院受理",
-        routes="negotiate,association,complaint,arbitration,litigation",
+        case, "refuse", ground=ground, routes=ALL_ROUTES, reason="经核实，投诉事项已由法院受理"
     )
     assert case.outcome == Case.Outcome.REFUSED
     assert set(notices) == {P}  # the respondent was never asked to answer
@@ -70,11 +69,18 @@ def test_each_refusal_ground_produces_its_notice_with_its_wording(
     # Decided after 2024-07-01: the reasons and the other routes of 消保法 Art.39, whose
     # duty comes from the regulation (Order 20 cases) or Order 121 Art.15.
     assert "不予受理的理由：经核实，投诉事项已由法院受理" in body
-    assert "向人民法院提起诉讼" in body
+    assert "（一）与经营者协商和解" in body and "（五）向人民法院提起诉讼" in body
     if case.rules == rulebook.ORDER121:
-        assert "第121号）第十五条" in body and "第二十号" not in body
+        assert "处理办法》第十五条" in body and "实施条例" not in body
     else:
-        assert "国务院令第778号）第四十六条第二款" in body
+        assert "实施条例》第四十六条第二款" in body
+
+
+def test_a_refusal_names_only_the_routes_the_officer_chose(step):
+    case = make_case(received_on=ORDER121_DAY)
+    notices = step(case, "refuse", ground="1", routes="litigation,negotiate", reason="非本局职责")
+    assert "（一）与经营者协商和解；（二）向人民法院提起诉讼。" in notices[P].body
+    assert "仲裁" not in notices[P].body
 
 
 def test_a_refusal_decided_before_the_regulation_gives_only_the_ground(step):
@@ -92,9 +98,15 @@ def test_each_termination_ground_tells_both_parties_with_its_wording(
     entity = make_entity()
     shop = enterprise_user(entity)
     case = make_case(
-        received_on=received_on, entity=entity, status=Case.Status.MEDIATING, name="王大锤"
+        received_on=received_on,
+        entity=entity,
+        status=Case.Status.MEDIATING,
+        name="王大锤",
+        accepted_on=received_on,
     )
-    notices = step(case, "terminate", ground=ground, reason="双方分歧较大")
+    # Ground (5), the mediation period's end, is only open once the period is over.
+    moment = dt.datetime(2026, 7, 1, 10, tzinfo=BEIJING) if ground == "5" else DECIDED
+    notices = step(case, "terminate", moment, ground=ground, reason="双方分歧较大")
     assert case.status == Case.Status.NOTIFYING
     # Art.21(2) / Art.23(2): both parties are told within 7 working days of the decision.
     assert case.due_rule == f"complaint.termination_notice@{case.rules}"
@@ -103,12 +115,12 @@ def test_each_termination_ground_tells_both_parties_with_its_wording(
     for notice in notices.values():
         assert notice.title == "终止调解告知书"
         assert f"“{wording}”" in notice.body and article in notice.body
-        assert "2026年4月20日决定终止调解" in notice.body
+        assert f"{moment.year}年{moment.month}月{moment.day}日决定终止调解" in notice.body
     assert "王大锤" not in notices[RESP].body
     assert Notice.objects.get(recipient=shop).subject == "终止调解告知书"
 
     # The officer records how the decision was served; the case closes.
-    with time_machine.travel(dt.datetime(2026, 4, 22, 10, tzinfo=BEIJING), tick=False):
+    with time_machine.travel(moment + dt.timedelta(days=2), tick=False):
         take(services.COMPLAINT, "notify", case.pk, by=case.status_changed_by, channel="post")
     case.refresh_from_db()
     assert case.status == Case.Status.CLOSED
@@ -143,8 +155,7 @@ def test_acceptance_and_agreement_tell_both_parties(step):
     assert accepted[P].title == "受理告知" and "2026年4月20日决定受理" in accepted[P].body
     assert "投诉请求：退货退款" in accepted[RESP].body
     step(case, "mediate", mode=Case.MediationMode.REMOTE)
-    Case.objects.filter(pk=case.pk).update(amount_recovered="300.00")
-    step(case, "agree", agreement_kind=Case.AgreementKind.DOCUMENT)
+    step(case, "agree", agreement_kind=Case.AgreementKind.DOCUMENT, amount_recovered="300.00")
     results = CaseNotice.objects.filter(case=case, kind="agreement")
     assert {n.recipient for n in results} == {P, RESP}
     assert all("调解书" in n.body and "300.00元" in n.body for n in results)
@@ -169,16 +180,16 @@ def test_a_real_name_reporter_is_told_of_filing_under_order_20_only(step):
     assert not scoped(shop, CaseNotice.objects.all()).exists()
 
 
-def test_a_transfer_tells_the_new_bureau_and_the_complainant(step, personas, org_units):
+def test_a_transfer_tells_the_complainant_but_never_an_anonymous_reporter(step, org_units):
     from qcity.core.models import OrgUnit
 
-    case = make_case(received_on=ORDER121_DAY)
     xifeng = OrgUnit.objects.get(name="西丰县市场监督管理局")
+    case = make_case(received_on=ORDER121_DAY)
     notices = step(case, "transfer", to_unit=str(xifeng.pk), reason="被投诉人经营地在西丰县")
+    assert set(notices) == {P}
     assert "已转西丰县市场监督管理局处理" in notices[P].body
-    assert "被投诉人经营地在西丰县" in notices[CaseNotice.Recipient.UNIT].body
-    assert Notice.objects.filter(recipient=personas["xifeng"]).exists()
-    assert not Notice.objects.filter(recipient=personas["kaiyuan"]).exists()
+    report = make_case(kind=Case.Kind.REPORT, received_on=ORDER121_DAY, anonymous=True)
+    assert step(report, "transfer", to_unit=str(xifeng.pk), reason="经营地在西丰县") == {}
 
 
 def test_notices_for_person_are_only_those_addressed_to_the_person(step):
@@ -205,12 +216,3 @@ def test_a_respondent_without_an_account_is_served_by_hand_and_the_notice_is_kep
     served = CaseNotice.objects.get(case=case, recipient=RESP)
     assert served.channel == "post"
     assert served.sent_at.astimezone(BEIJING).date() == dt.date(2026, 4, 21)
-
-
-def test_a_jurisdiction_dispute_goes_to_the_city_bureau(step, personas):
-    case = make_case(received_on=ORDER121_DAY)
-    notices = step(case, "dispute", reason="经营地址在两县交界")
-    assert set(notices) == {CaseNotice.Recipient.UNIT}
-    assert "经营地址在两县交界" in notices[CaseNotice.Recipient.UNIT].body
-    assert Notice.objects.filter(recipient=personas["coordinator"]).exists()
-    assert not Notice.objects.filter(recipient=personas["kaiyuan"]).exists()

@@ -79,6 +79,7 @@ def test_an_odr_case_returns_to_the_bureau_after_10_working_days_not_before(shop
     # The bureau's 7 working days run from the day the case reached it (10-20, not counted).
     assert case.due_on == dt.date(2026, 10, 29)
     assert case.due_rule == "complaint.accept@order121"
+    assert case.clock_started_on == dt.date(2026, 10, 20)
     event = AuditEvent.objects.get(action="complaints.case.odr_return")
     assert event.actor is None and event.details["by"] == "timer"
 
@@ -93,6 +94,7 @@ def test_a_late_timer_does_not_lengthen_the_bureaus_time(shop, timer):
     timer(at(dt.date(2026, 10, 23)))  # the timer was stopped for three days
     case.refresh_from_db()
     assert (case.status, case.due_on) == (Case.Status.RECEIVED, dt.date(2026, 10, 29))
+    assert case.clock_started_on == dt.date(2026, 10, 20)
 
 
 def test_a_settled_case_is_not_returned_and_records_the_odr_payment(
@@ -157,6 +159,7 @@ def test_a_decline_sends_the_case_to_the_bureau_with_the_enterprises_reason(
     case.refresh_from_db()
     # 7 working days after Friday 10-09: 10-10 (make-up Saturday), 12, 13, 14, 15, 16, 19.
     assert (case.status, case.due_on) == (Case.Status.RECEIVED, dt.date(2026, 10, 19))
+    assert case.clock_started_on == dt.date(2026, 10, 9)
     unit = CaseNotice.objects.get(case=case, recipient=CaseNotice.Recipient.UNIT)
     assert "消费者要求三倍赔偿" in unit.body
     assert Notice.objects.filter(recipient=personas["kaiyuan"], object_id=str(case.pk)).exists()
@@ -335,3 +338,29 @@ def test_two_runs_of_the_return_task_move_the_case_once(shop):
         assert odr.return_to_bureau(case.pk, "2026-10-19") == "returned"
         assert odr.return_to_bureau(case.pk, "2026-10-19") == "skipped"
     assert AuditEvent.objects.filter(action="complaints.case.odr_return").count() == 1
+
+
+def test_intake_dispatches_to_an_odr_enterprise_and_keeps_the_notices_with_the_case(
+    shop, django_capture_on_commit_callbacks
+):
+    from qcity.complaints.intake import submit
+    from tests.complaints.test_intake import complaint_fields
+
+    entity, user = shop
+    with time_machine.travel(at(dt.date(2026, 9, 29)), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = submit(
+                complaint_fields(kinds="both", respondent_code=entity.code), channel="web"
+            )
+    complaint, report = result.cases
+    assert (complaint.status, complaint.due_on) == (Case.Status.ODR, dt.date(2026, 10, 19))
+    kept = CaseNotice.objects.filter(case=complaint, kind="odr_dispatch")
+    assert {n.recipient for n in kept} == {
+        CaseNotice.Recipient.PERSON,
+        CaseNotice.Recipient.RESPONDENT,
+    }
+    # The enterprise is told of the complaint, and of nothing about the linked report.
+    [told] = Notice.objects.filter(recipient=user)
+    assert told.object_id == str(complaint.pk)
+    assert report.number not in told.body and "举报" not in told.body
+    assert not CaseNotice.objects.filter(case=report).exists()
