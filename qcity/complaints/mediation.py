@@ -12,9 +12,11 @@ and returns the details kept in the history row and the audit event. The notice 
 - ``mediate``: ``mode``, ``mediator``, and for entrusted mediation ``entrusted_to``;
 - ``agree``: ``agreement_kind``, ``amount_recovered``, ``attachment``.
 
-Which grounds a case may use is decided by its received date (``core.rulebook.grounds``):
-Order 20 Art.15 / Art.21(1) before 2026-04-15, Order 121 Art.16 / Art.23(1) from then.
-The mediation clock runs from ``accepted_on`` with the rule of the case's rules; time off
+Which grounds a case may use is decided by its received date (``core.rulebook.case_grounds``):
+Order 20 Art.15 / Art.21(1) before 2026-04-15, Order 121 Art.16 / Art.23(1) from then; with
+``COMPLAINT_PENDING_CASES_RULES = "current"`` a decision taken from 2026-04-15 on a case
+received before follows Order 121. The mediation clock runs from ``accepted_on`` with the
+rule ``rulebook.case_deadline`` picks for that start; time off
 the clock (appraisal and testing, a recusal application awaiting its decision) is counted
 in the rule's own unit and added to ``suspended_days`` when the case resumes (ADR 0038).
 """
@@ -54,6 +56,9 @@ ROUTES_BASIS_REGULATION = "《消费者权益保护法实施条例》第四十�
 # The termination ground that the mediation period's end gives (第五项 in both Orders).
 GROUND_PERIOD_ENDED = "5"
 MAX_AMOUNT = Decimal("9999999999.99")  # Case.amount_recovered: 12 digits, 2 decimals
+# Who may mediate: the bureau's officers and the inspectors of its stations (市场监管所);
+# never the 三员 administrators or another department's liaison, whatever their unit.
+MEDIATOR_ROLES = frozenset({Role.COUNTY_OFFICER, Role.COORDINATOR, Role.INSPECTOR})
 
 
 class MediatorConflict(Invalid):
@@ -174,8 +179,9 @@ def _close_suspension(case: Case, ended_on: dt.date) -> Suspension | None:
 def apply_accept(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """受理: the mediation clock starts on the day of acceptance."""
     case.accepted_on = _today()
-    # The acceptance-on-time rate (Order 20 Art.14, Order 121 Art.15) reads this.
-    on_time = case.due_on is None or case.accepted_on <= case.due_on
+    # The acceptance-on-time rate (Order 20 Art.14, Order 121 Art.15) reads this; None when
+    # the case ran no acceptance clock (a row written without intake).
+    on_time = None if case.due_on is None else case.accepted_on <= case.due_on
     return {
         "accepted_on": case.accepted_on.isoformat(),
         "accept_due": case.due_on.isoformat() if case.due_on else None,
@@ -187,7 +193,7 @@ def apply_accept(case: Case, user: User, **params: Any) -> dict[str, Any]:
 
 
 def _ground(name: str, case: Case, ground: Any) -> tuple[str, rulebook.Grounds]:
-    allowed = rulebook.grounds(name, case.received_on)
+    allowed = _grounds_of(case, name)
     code = str(ground or "").strip()
     if not code:
         raise GroundNotInRules(
@@ -202,8 +208,17 @@ def _ground(name: str, case: Case, ground: Any) -> tuple[str, rulebook.Grounds]:
     return code, allowed
 
 
+def _version(case: Case) -> str:
+    """The Order a decision taken today on this case is under (``COMPLAINT_PENDING_CASES_RULES``)."""
+    return rulebook.case_version(case.received_on, _today())
+
+
+def _grounds_of(case: Case, name: str) -> rulebook.Grounds:
+    return rulebook.case_grounds(case.received_on, name, _today())
+
+
 def _rules_title(case: Case) -> str:
-    return rulebook.VERSION_LABELS.get(rulebook.version_on(case.received_on), "")
+    return rulebook.VERSION_LABELS.get(_version(case), "")
 
 
 def _ground_details(case: Case, code: str, allowed: rulebook.Grounds) -> dict[str, Any]:
@@ -217,10 +232,7 @@ def _ground_details(case: Case, code: str, allowed: rulebook.Grounds) -> dict[st
 
 def routes_required(case: Case) -> bool:
     """Must a refusal name the other routes? Order 121 Art.15; 实施条例 Art.46(2) from 2024-07-01."""
-    return (
-        rulebook.version_on(case.received_on) == rulebook.ORDER121
-        or _today() >= rulebook.REGULATION_FROM
-    )
+    return _version(case) == rulebook.ORDER121 or _today() >= rulebook.REGULATION_FROM
 
 
 def _routes(value: Any) -> list[str]:
@@ -242,10 +254,11 @@ def _routes(value: Any) -> list[str]:
 
 
 def validate_refusal(case: Case, user: User, **params: Any) -> dict[str, Any]:
-    """不予受理: exactly one ground of the case's rules, and the other routes where required."""
+    """不予受理: exactly one ground of the case's rules; the other routes where required."""
     code, _allowed = _ground("complaint.refusal", case, params.get("ground"))
     routes = _routes(params.get("routes"))
     if not routes and routes_required(case):
+        # Named by the officer (the form ticks all five), never silently left out.
         raise Invalid(_("不予受理须告知投诉人其他解决消费者权益争议的途径（消保法第三十九条）"))
     return {"ground": code, "routes": routes}
 
@@ -253,12 +266,12 @@ def validate_refusal(case: Case, user: User, **params: Any) -> dict[str, Any]:
 def apply_refusal(
     case: Case, user: User, *, ground: str, routes: list[str], **params: Any
 ) -> dict[str, Any]:
-    allowed = rulebook.grounds("complaint.refusal", case.received_on)
+    allowed = _grounds_of(case, "complaint.refusal")
     case.outcome, case.outcome_ground, case.closed_at = Case.Outcome.REFUSED, ground, timezone.now()
     labels = dict(ROUTES)
     basis = ""
     if routes:
-        order121 = rulebook.version_on(case.received_on) == rulebook.ORDER121
+        order121 = _version(case) == rulebook.ORDER121
         basis = ROUTES_BASIS_ORDER121 if order121 else ROUTES_BASIS_REGULATION
     return {
         **_ground_details(case, ground, allowed),
@@ -271,7 +284,9 @@ def apply_refusal(
 def validate_termination(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """终止调解: one ground of the case's rules; ground (5) only once the period has ended."""
     code, _allowed = _ground("complaint.termination", case, params.get("ground"))
-    if code == GROUND_PERIOD_ENDED:
+    # Without an acceptance date (a row not accepted through ``accept``) there is no period
+    # to measure, so the officer's reading stands.
+    if code == GROUND_PERIOD_ENDED and case.accepted_on is not None:
         running = _open_suspension(case)
         suspended = case.suspended_days
         if running is not None:
@@ -286,7 +301,7 @@ def validate_termination(case: Case, user: User, **params: Any) -> dict[str, Any
 
 
 def apply_termination(case: Case, user: User, *, ground: str, **params: Any) -> dict[str, Any]:
-    allowed = rulebook.grounds("complaint.termination", case.received_on)
+    allowed = _grounds_of(case, "complaint.termination")
     closed = _close_suspension(case, _today())
     case.outcome, case.outcome_ground = Case.Outcome.TERMINATED, ground
     details = _ground_details(case, ground, allowed)
@@ -307,15 +322,19 @@ def _mediator(case: Case, value: Any, *, default: User | None) -> User:
     elif isinstance(value, User):
         chosen = value
     else:
-        chosen = (
-            User.objects.select_related("unit").filter(pk=str(value).strip()).first()
-            if (str(value).strip().isdigit())
-            else None
-        )
-        if chosen is None:
-            raise Invalid(_("调解人员不存在"))
-    unit = chosen.unit
-    if not chosen.is_active or unit is None or not unit.is_within(case.owner_unit):
+        key = str(value).strip()
+        # A key past the column's range would be a database error on PostgreSQL, not a 422.
+        valid = key.isascii() and key.isdigit() and int(key) < 2**63
+        chosen = User.objects.select_related("unit").filter(pk=int(key)).first() if valid else None
+    unit = chosen.unit if chosen is not None else None
+    # One answer for "no such user" and "not one of ours": ids of other units stay unknown.
+    if (
+        chosen is None
+        or not chosen.is_active
+        or chosen.role not in MEDIATOR_ROLES
+        or unit is None
+        or not unit.is_within(case.owner_unit)
+    ):
         raise Invalid(
             _("调解人员须为承办单位（%(unit)s）的在岗人员") % {"unit": case.owner_unit.name}
         )
@@ -387,6 +406,12 @@ def apply_mediation(
     return details
 
 
+def _recusal_reason(case: Case, params: dict[str, Any]) -> str:
+    """回避事由: given on its own, or else the step's reason (``take`` hands it to the hooks)."""
+    given = params.get("recusal_reason") or getattr(case, "step_reason", "")
+    return _text(given, _("回避事由"), 300, required=True)
+
+
 def validate_mediator_change(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """更换调解人员: the current one recuses, on their own declaration or a party's application."""
     new = _mediator(case, params.get("mediator"), default=None)
@@ -395,7 +420,7 @@ def validate_mediator_change(case: Case, user: User, **params: Any) -> dict[str,
     return {
         "mediator": new,
         "applied_by_party": _flag(params.get("applied_by_party")),
-        "recusal_reason": _text(params.get("recusal_reason"), _("回避事由"), 300, required=True),
+        "recusal_reason": _recusal_reason(case, params),
     }
 
 
@@ -436,7 +461,8 @@ def validate_suspension(case: Case, user: User, **params: Any) -> dict[str, Any]
     if kind not in Suspension.Reason.values:
         raise Invalid(_("请选择中止原因：检定检验检测鉴定，或回避申请待决定"))
     started_on = _date(params.get("started_on"), _("中止开始日期"), default=_today())
-    if case.accepted_on and started_on < case.accepted_on:
+    # Never before the clock started (nor, on a row without one, before receipt).
+    if started_on < (case.accepted_on or case.received_on):
         raise Invalid(_("中止开始日期不能早于受理日期"))
     last_end = (
         case.suspensions.exclude(ended_on__isnull=True)
@@ -454,9 +480,7 @@ def validate_suspension(case: Case, user: User, **params: Any) -> dict[str, Any]
     if kind == Suspension.Reason.RECUSAL:
         if case.mediator_id is None:
             raise Invalid(_("本件尚未指定调解人员"))
-        cleaned["recusal_reason"] = _text(
-            params.get("recusal_reason"), _("回避事由"), 300, required=True
-        )
+        cleaned["recusal_reason"] = _recusal_reason(case, params)
     return cleaned
 
 
@@ -563,7 +587,8 @@ def _amount(value: Any) -> Decimal | None:
 
 def validate_agreement(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """达成调解协议: 调解书 or 调解记录, the money recovered, a note, a 调解书's scan."""
-    kind = str(params.get("agreement_kind") or "")
+    # 调解记录 unless the officer says 调解书 (the skeleton's contract, which callers rely on).
+    kind = str(params.get("agreement_kind") or Case.AgreementKind.RECORD)
     if kind not in {k.value for k in Case.AgreementKind if k.value}:
         raise Invalid(_("请选择调解协议形式：调解书或调解记录"))
     document = params.get("document")
@@ -593,7 +618,8 @@ def apply_agreement(
         agreement_kind,
         timezone.now(),
     )
-    case.amount_recovered = amount_recovered
+    if amount_recovered is not None:
+        case.amount_recovered = amount_recovered
     if note:
         case.outcome_note = note
     details: dict[str, Any] = {
