@@ -711,8 +711,8 @@ def choices() -> list[Choice]:
             settings.COMPLAINT_PENDING_CASES_RULES,
             "received",
             "2026-04-15 前收到、之后仍未办结的案件",
-            "received：按收到之日施行的规定；current：2026-04-15 及以后开始的期限和作出的决定"
-            "适用总局令第121号。第121号令第四十六条没有过渡条款，默认按收到日期。",
+            "received：按收到之日施行的规定；current：2026-04-15 及以后开始计算的期限和作出的"
+            "不予受理、终止调解决定适用总局令第121号。第121号令第四十六条没有过渡条款，默认按收到日期。",
         ),
         Choice(
             "COMPLAINT_WEEKEND_IS_HOLIDAY",
