@@ -317,3 +317,18 @@ def test_an_enterprise_cannot_take_the_bureaus_steps(api, personas, now):
     assert "accept" not in [s["name"] for s in detail["available_steps"]]
     response = post(owner, f"/api/v1/complaints/cases/{case.number}/steps/accept", {})
     assert response.status_code == 403 and response.json()["code"] == "forbidden"
+
+
+def test_a_busy_clients_token_is_stamped_once_a_minute_not_on_every_call(api, personas, now):
+    from qcity.core.models import ApiToken
+
+    client = token_client(personas["kaiyuan"], personas)
+    client.get("/api/v1/complaints/cases")
+    first = ApiToken.objects.get(user__username="kaiyuan").last_used_at
+    assert first is not None
+    with time_machine.travel(NOW + dt.timedelta(seconds=30), tick=False):
+        client.get("/api/v1/complaints/cases")
+    assert ApiToken.objects.get(user__username="kaiyuan").last_used_at == first
+    with time_machine.travel(NOW + dt.timedelta(seconds=61), tick=False):
+        client.get("/api/v1/complaints/cases")
+    assert ApiToken.objects.get(user__username="kaiyuan").last_used_at > first
