@@ -204,6 +204,12 @@ class Case(models.Model):
     suspended_days = models.PositiveIntegerField(_("中止计时天数"), default=0)
     extended = models.BooleanField(_("已延长期限"), default=False)
     escalated_at = models.DateTimeField(_("超期督办时间"), null=True, blank=True)
+    # The day the running period counts from when it is not the received date: a transfer
+    # or designation (the receiving bureau's day) or a supplementary report (Order 121
+    # Art.35). complaints.routing.clock_start reads it.
+    clock_started_on = models.DateField(_("本期限起算日"), null=True, blank=True)
+    # The deadline ("rule@version:due") last escalated, so each deadline is escalated once.
+    escalated_due = models.CharField(max_length=80, blank=True, editable=False)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     # The complainant or reporter. Phone and ID number: core.pii tokens and keyed hashes.
@@ -280,6 +286,10 @@ class Case(models.Model):
         verbose_name=_("调解人员"),
     )
     accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    # Entrusted mediation (委托消费者协会调解): who, and the day both parties consented
+    # (实施条例 Art.46(4)); empty for the bureau's own mediation.
+    entrusted_to = models.CharField(_("受托调解组织"), max_length=200, blank=True)
+    entrustment_consented_on = models.DateField(_("双方同意委托日期"), null=True, blank=True)
     agreement_kind = models.CharField(
         _("调解协议形式"), max_length=10, choices=AgreementKind.choices, blank=True, default=""
     )

@@ -27,12 +27,19 @@ audited and clocked by ``core.workflow.take``. Public write functions that are n
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from qcity.complaints import casenotices, mediation, odr, reports, routing
-from qcity.complaints.models import Case
+from qcity.complaints.models import Case, Payment
+from qcity.core import audit
 from qcity.core.models import Role, User
-from qcity.core.workflow import Step, Workflow
+from qcity.core.scope import get_for_write
+from qcity.core.workflow import Forbidden, NotFound, Step, Workflow
 
 S = Case.Status
 # Who handles cases: the county bureaus, and the city bureau (coordinator) for what it owns.
@@ -77,6 +84,7 @@ def _routing_steps(kind_check, state: str) -> list[Step]:
             target=S.DISPUTED,
             allowed=_officer(kind_check),
             reason_required=True,
+            validate=routing.validate_dispute,
             apply=routing.apply_dispute,
             deadline=routing.dispute_deadline,
             notify=casenotices.after_step,
@@ -322,6 +330,7 @@ REPORT = Workflow(
             allowed=_officer(_report),
             reason_required=True,
             validate=reports.validate_close_without_notice,
+            apply=reports.apply_close,
         ),
     ],
 )
@@ -333,3 +342,101 @@ def workflow_for(case: Case) -> Workflow:
 
 
 # --- public write functions that are not steps (each records its own audit event) ----------
+
+
+def record_lead(case_pk: object, by: User, facts: str) -> Case:
+    """A violation lead found while mediating a complaint becomes a linked lead case.
+
+    See ``mediation.record_lead``: same bureau, 核查中, ``complaint.lead_check`` from the day
+    found, audited as ``complaints.case.lead_recorded``.
+    """
+    return mediation.record_lead(case_pk, by=by, facts=facts)
+
+
+def record_payment(
+    case_pk: Any,
+    *,
+    by: User,
+    kind: str,
+    amount: Any,
+    paid_on: Any = None,
+    note: str = "",
+) -> Payment:
+    """Record money paid to the consumer: 先行赔付 or an agreement's payment (ODR's own comes
+    with ``odr_settle``). The respondent's enterprise account records 先行赔付 on its own
+    complaint; a bureau officer records either kind on a complaint in scope. Amounts are
+    above zero, dates not in the future; the case's 挽回经济损失 grows by the amount.
+
+    :raises NotFound: the case is outside ``by``'s scope. :raises Forbidden, Invalid.
+    """
+    with transaction.atomic():
+        try:
+            case, may_change = get_for_write(by, Case.objects.all(), pk=case_pk)
+        except Http404:
+            raise NotFound from None
+        if not may_change:
+            raise Forbidden
+        cleaned = odr.validate_payment(
+            case, by, kind=str(kind or ""), amount=amount, paid_on=paid_on, note=note
+        )
+        payment = Payment.objects.create(case=case, recorded_by=by, **cleaned)
+        case.amount_recovered = (case.amount_recovered or Decimal("0")) + payment.amount
+        case.save(update_fields=["amount_recovered"])
+        audit.record(
+            "complaints.case.payment",
+            by=by,
+            obj=case,
+            details={
+                "payment": payment.pk,
+                "kind": payment.kind,
+                "amount": str(payment.amount),
+                "paid_on": payment.paid_on.isoformat(),
+            },
+        )
+    return payment
+
+
+# The complainant's data shown in full (pages work): the handling officer only, each time
+# audited with the field names, never the values.
+PERSON_FIELDS = ("person_name", "person_phone", "person_id_number", "person_address")
+
+
+def reveal_person(user: User, case_pk: int, *, ip: str | None = None) -> dict[str, str]:
+    """Decrypt the complainant's (reporter's) name, phone, ID number and address for
+    the officer who handles the case, and audit the display (``complaints.case.pii_viewed``).
+
+    :raises core.workflow.NotFound: the user may not see the case.
+    :raises core.workflow.Forbidden: the user sees it but does not handle it (another
+        bureau's officer, the city bureau on a county's case); the refusal is audited too.
+    """
+    # Imported here: appended by the pages work, beside the other public writes.
+    from qcity.complaints import selectors
+    from qcity.core import pii
+
+    case = selectors.visible_cases(user).filter(pk=case_pk).first()
+    if case is None:
+        raise NotFound
+    if not selectors.may_reveal_person(user, case):
+        audit.record(
+            "complaints.case.pii_viewed",
+            by=user,
+            obj=case,
+            success=False,
+            ip=ip,
+            details={"fields": list(PERSON_FIELDS), "refused": "not_handling_officer"},
+        )
+        raise Forbidden(_("只有承办单位的办案人员可以查看完整的个人信息。"))
+    shown = {
+        "person_name": case.person_name,
+        "person_phone": pii.decrypt(case.person_phone),
+        "person_id_number": pii.decrypt(case.person_id_number),
+        "person_address": case.person_address,
+    }
+    audit.record(
+        "complaints.case.pii_viewed",
+        by=user,
+        obj=case,
+        ip=ip,
+        details={"fields": [name for name, value in shown.items() if value]},
+    )
+    return shown

@@ -129,6 +129,13 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.case.close": _("办结（无需告知）"),
     "complaints.case.submitted": _("登记投诉举报"),
     "complaints.defaults_loaded": _("加载投诉举报参考数据"),
+    "complaints.case.escalated": _("超期督办"),
+    "complaints.case.lead_recorded": _("登记调解中发现的违法线索"),
+    "complaints.case.payment": _("登记赔付"),
+    "complaints.odr.enrolled": _("企业入驻ODR"),
+    "complaints.odr.left": _("企业退出ODR"),
+    "complaints.disclosure.published": _("发布消费投诉信息公示"),
+    "complaints.case.pii_viewed": _("查看投诉举报人完整个人信息"),
     "pii.key_added": _("添加个人信息加密密钥"),
     "pii.reencrypted": _("用当前密钥重新加密个人信息"),
     "pii.key_rotated": _("个人信息密钥轮换完成"),
@@ -156,6 +163,8 @@ EXPORT_LABELS: dict[str, Any] = {
     "inspections.tasks": _("检查任务"),
     "inspections.published_results": _("已公示的抽查结果（省级系统格式）"),
     "inspections.due_results": _("待公示的抽查结果（省级系统格式）"),
+    "complaints.cases": _("投诉举报件"),
+    "complaints.statistics": _("投诉举报统计"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.
@@ -194,6 +203,9 @@ DETAIL_LABELS: dict[str, Any] = {
     "title": _("标题"),
     "deadline": _("完成时限"),
     "pages": _("页数"),
+    "period": _("统计期间"),
+    "complaints": _("投诉量"),
+    "replaced": _("替换的原公示行数"),
 }
 
 REASON_LABELS: dict[str, Any] = {

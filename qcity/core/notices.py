@@ -9,6 +9,12 @@ A channel is a class with a ``name`` and ``send(notice) -> bool`` (False: the re
 has no address for it), registered with ``register_channel``. ``email`` (Django's mail
 API, SMTP in production) and ``log`` exist; an SMS gateway adds one class.
 ``NOTICE_CHANNELS`` chooses which ones run.
+
+A person without an account (a complainant who filed on the portal) is reached at an
+address instead: ``send_to_address(kind, address, subject, body)`` offers it to every
+configured channel that has ``send_to_address`` (``email`` for an e-mail address, ``log``
+for any, with the address masked; an SMS gateway is one more class for ``phone``).
+The caller keeps its own record of what was sent (complaints: ``CaseNotice``).
 """
 
 from __future__ import annotations
@@ -53,6 +59,24 @@ class EmailChannel:
         ).send(fail_silently=False)
         return True
 
+    def send_to_address(self, kind: str, address: str, subject: str, body: str) -> bool:
+        if kind != "email" or not address:
+            return False
+        EmailMessage(
+            subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[address]
+        ).send(fail_silently=False)
+        return True
+
+
+def mask_address(kind: str, address: str) -> str:
+    """What a log may show of an address: 138****8000, z***@example.com."""
+    from qcity.core.pii import mask_phone
+
+    if kind == "phone":
+        return mask_phone(address)
+    local, _at, domain = (address or "").partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
 
 class LogChannel:
     name = "log"
@@ -62,6 +86,13 @@ class LogChannel:
         self.logger.info(
             "notice %s to %s: %s", notice.pk, notice.recipient.get_username(), notice.subject
         )
+        return True
+
+    def send_to_address(self, kind: str, address: str, subject: str, body: str) -> bool:
+        # Development's stand-in for SMS: never the phone or e-mail address in clear.
+        if not address:
+            return False
+        self.logger.info("notice to %s %s: %s", kind, mask_address(kind, address), subject)
         return True
 
 
@@ -79,6 +110,30 @@ register_channel(LogChannel())
 
 def configured_channels() -> list[str]:
     return [name for name in settings.NOTICE_CHANNELS if name in CHANNELS]
+
+
+def send_to_address(
+    kind: str, address: str, subject: str, body: str = "", *, channels: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Send to a person without an account, at a phone number or e-mail address.
+
+    Every configured channel that can reach an address is tried; a failure is logged
+    (without the address) and reported, never raised. Returns ``{channel: "sent" |
+    "skipped" | "failed"}``.
+    """
+    names = list(channels) if channels is not None else configured_channels()
+    result: dict[str, str] = {}
+    for name in names:
+        channel = CHANNELS.get(name)
+        send = getattr(channel, "send_to_address", None)
+        if send is None:
+            continue
+        try:
+            result[name] = "sent" if send(kind, address, str(subject), str(body)) else "skipped"
+        except Exception as exc:  # one channel's failure must not stop the others
+            logger.warning("notice to a %s address via %s failed: %s", kind, name, type(exc))
+            result[name] = "failed"
+    return result
 
 
 def notify(

@@ -352,6 +352,8 @@ def take(
             raise StepNotAllowed(state_label=workflow.state_label(current), step_label=step.label)
         if step.reason_required and not reason:
             raise ReasonRequired(step_label=step.label)
+        # The hooks read the reason here (a transfer keeps it on its own row too).
+        obj.step_reason = reason
         if step.validate is not None:
             params = {**params, **(step.validate(obj, by, **params) or {})}
         now = timezone.now()

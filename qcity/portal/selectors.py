@@ -69,3 +69,49 @@ def other_attempts(row: PublishedDraw) -> list[PublishedDraw]:
 def open_population(row: PublishedDraw) -> IO[bytes]:
     """The published population.csv, decompressed as it is read."""
     return gzip.open(storages["publication"].open(row.population_file, "rb"))  # type: ignore[return-value]
+
+
+# --- 投诉信息公示 (complaints.disclosure writes these rows; ADR 0042) -------------------------
+
+
+def complaint_periods() -> list[str]:
+    """The published periods, newest first: months before years of the same year."""
+    from qcity.portal.models import PublishedComplaintStat
+
+    periods = PublishedComplaintStat.objects.order_by().values_list("period", flat=True).distinct()
+    # "2026-10" sorts after "2026" as text; a year's rows come after its months.
+    return sorted(set(periods), key=lambda p: (p[:4], len(p) == 7, p), reverse=True)
+
+
+def latest_month() -> str:
+    return next((p for p in complaint_periods() if len(p) == 7), "")
+
+
+def search_complaint_stats(*, q: str = "", period: str = ""):
+    """Published complaint rows matching a name or credit code, in one period or all.
+
+    Without a search the latest published month is shown; a search without a period
+    looks through every period, so an enterprise is found whenever it was published.
+    """
+    from qcity.portal.models import PublishedComplaintStat
+
+    rows = PublishedComplaintStat.objects.all()
+    q = q.strip()
+    if q:
+        code = q.upper()
+        rows = rows.filter(
+            Q(entity_name__contains=q) | Q(entity_code=code) | Q(entity_code__startswith=code)
+        )
+    if period:
+        rows = rows.filter(period=period)
+    elif not q:
+        rows = rows.filter(period=latest_month())
+    return rows.order_by("-period", "-complaints", "entity_code", "pk")
+
+
+def complaint_stats_of(code: str):
+    """Every published period of one enterprise, newest first (months before their year)."""
+    from qcity.portal.models import PublishedComplaintStat
+
+    rows = list(PublishedComplaintStat.objects.filter(entity_code=code))
+    return sorted(rows, key=lambda r: (r.period[:4], len(r.period) == 7, r.period), reverse=True)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from qcity.complaints import intake_views
-from qcity.portal import views
+from qcity.portal import complaint_views, views
 
 app_name = "portal"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("draws/<int:pk>/population.csv", views.draw_population, name="draw_population"),
     path("complaints/new/", intake_views.public_new, name="complaint_new"),
     path("complaints/follow/", intake_views.follow, name="complaint_follow"),
+    # After new/ and follow/: a credit code never spells either.
+    path("complaints/", complaint_views.complaint_list, name="complaint_list"),
+    path("complaints/<str:code>/", complaint_views.complaint_entity, name="complaint_entity"),
 ]

@@ -242,3 +242,10 @@ def test_another_county_is_not_warned_of_cases_it_cannot_see(client, personas, n
     response = client.post(STAFF, staff_data())
     assert response.status_code == 200 and number not in response.content.decode()
     assert Case.objects.count() == 2
+
+
+def test_a_json_body_of_several_megabytes_gets_the_apis_specific_error(client, personas):
+    body = '{"facts": "' + "漏" * 2_000_000 + '"}'
+    response = client.post("/api/v1/complaints/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"

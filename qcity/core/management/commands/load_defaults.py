@@ -30,6 +30,9 @@ class Command(QcityCommand):
         from qcity.inspections.calculators import load_indicators as load_inspection_indicators
 
         self.stdout.write(f"双随机指标：新建 {load_inspection_indicators()}")
+        from qcity.complaints.calculators import load_indicators as load_complaint_indicators
+
+        self.stdout.write(f"12315指标：新建 {load_complaint_indicators()}")
         if settings.QCITY_DEMO_DATA:
             created = create_demo_users()
             self.stdout.write(f"演示用户：新建 {created}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0002_intake_case_number_counter'),
+        ('complaints', '0004_mediation_entrustment'),
     ]
 
     operations = [

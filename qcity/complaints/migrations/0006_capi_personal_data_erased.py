@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('complaints', '0003_intake_proof_of_work'),
+        ('complaints', '0005_intake_proof_of_work'),
     ]
 
     operations = [
