@@ -228,3 +228,98 @@ def test_the_public_sees_no_case_on_the_portal_forms(world):
         for trace in REPORTER_TRACES:
             assert trace not in text
     assert public.get("/api/v1/complaints/cases").status_code == 401
+
+
+# --- pages and exports (officers' pages, the ODR pages, statistics, the portal) ---------------
+
+
+def _xlsx_text(content: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    return " ".join(
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    )
+
+
+def _page_text(response) -> str:
+    if response.get("Content-Type", "").startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    ):
+        return _xlsx_text(response.content)
+    return response.content.decode(errors="replace")
+
+
+@pytest.fixture
+def sessions(world, personas):
+    enterprise_account = (
+        world["cases"]["complaint"].respondent_entity.accounts.select_related("user").get().user
+    )
+    users = {
+        "county_a": personas["kaiyuan"],
+        "county_b": personas["xifeng"],
+        "enterprise": enterprise_account,
+    }
+    clients = {"public": Client()}
+    for name, user in users.items():
+        client = Client()
+        client.force_login(user)
+        clients[name] = client
+    return clients
+
+
+def _pages(world):
+    cases = world["cases"]
+    yield "case list", "/complaints/", "get"
+    yield "case export", "/complaints/export.xlsx", "get"
+    yield "statistics", "/complaints/statistics/", "get"
+    yield "statistics export", "/complaints/statistics/export.xlsx", "get"
+    yield "odr inbox", "/complaints/odr/", "get"
+    yield "portal list", "/portal/complaints/", "get"
+    for name, case in cases.items():
+        yield f"{name} page", f"/complaints/{case.number}/", "get"
+        yield f"{name} reveal", f"/complaints/{case.number}/reveal/", "post"
+        yield f"{name} odr page", f"/complaints/odr/{case.pk}/", "get"
+
+
+@pytest.mark.parametrize("persona", list(VISIBLE))
+def test_every_page_and_export_shows_each_persona_only_its_cases(world, sessions, persona):
+    client = sessions[persona]
+    numbers = {name: case.number for name, case in world["cases"].items()}
+    hidden = {numbers[name] for name in numbers if name not in VISIBLE[persona]}
+    for label, url, method in _pages(world):
+        response = client.post(url) if method == "post" else client.get(url)
+        assert response.status_code < 500, (persona, label, response.status_code)
+        if response.status_code != 200:
+            continue
+        text = _page_text(response)
+        for number in hidden:
+            assert number not in text, (persona, label, number)
+        if persona in ("enterprise", "public", "county_b"):
+            for trace in REPORTER_TRACES:
+                assert trace not in text, (persona, label, trace)
+    # The detail pages of another county's cases are not found at all.
+    for name in VISIBLE["county_a"]:
+        response = client.get(f"/complaints/{numbers[name]}/")
+        if persona == "county_a":
+            assert response.status_code == 200
+        elif persona == "public":
+            assert response.status_code == 302  # to the login page
+        else:
+            assert response.status_code in (403, 404), (persona, name)
+
+
+def test_the_enterprise_reads_its_complaint_on_its_odr_page_without_any_reporter(world, sessions):
+    client = sessions["enterprise"]
+    own = client.get(f"/complaints/odr/{world['cases']['complaint'].pk}/")
+    assert own.status_code == 200
+    for name in ("report", "anonymous_report", "county_b"):
+        assert client.get(f"/complaints/odr/{world['cases'][name].pk}/").status_code == 404
+    for trace in REPORTER_TRACES:
+        assert trace not in own.content.decode()
