@@ -102,6 +102,10 @@ def serve(
         "--workers",
         str(workers),
         *(["--worker-class", "gthread", "--threads", str(threads)] if threads > 1 else []),
+        # Longer than the client's own idle timeout (aiohttp: 15 s): a server closing an
+        # idle connection just as the client reuses it drops that request.
+        "--keep-alive",
+        "30",
         "--backlog",
         "4096",
         "--timeout",
