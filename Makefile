@@ -60,11 +60,13 @@ run: demo messages
 test: system-deps install messages
 	$(BIN)/ruff check qcity tests benchmarks
 	$(BIN)/ruff format --check qcity tests benchmarks
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not load" $(PYTEST_ARGS)
+	# The load test alone, so nothing else competes for the cores (PostgreSQL only; ~2.5 min).
+	$(BIN)/python -m pytest -m load $(PYTEST_ARGS)
 
 # Skips the browser tests.
 test-fast: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser and not load" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check qcity tests benchmarks

@@ -62,19 +62,17 @@ def _user(request: HttpRequest) -> User:
 # --- errors -----------------------------------------------------------------------------------
 
 
-class ComplaintFieldError(Schema):
-    code: str
-    message: str
-    field: str
-
-
 class ComplaintError(Schema):
-    """A refused submission: the stable ``code``, the Chinese ``message``, the ``field``."""
+    """A refusal: the stable ``code``, the Chinese ``message``, the ``field`` at fault.
+
+    ``errors`` lists every problem: ``{code, message, field}`` for intake's refusals, the
+    validator's ``{loc, msg, type}`` for a malformed request (422 ``invalid_request``).
+    """
 
     code: str
     message: str
     field: str = ""
-    errors: list[ComplaintFieldError] = []
+    errors: list[dict] | None = None
 
 
 def _refusal(exc: intake.IntakeRefused) -> Status:
@@ -400,11 +398,8 @@ def list_cases(request: HttpRequest, filters: Query[ComplaintCaseFilter]):
 
 
 def _case(user: User, number: str) -> Case:
-    return get_scoped_or_404(_user_rows(user), number=number)
-
-
-def _user_rows(user: User) -> QuerySet[Case]:
-    return _cases(user).select_related("linked_case")
+    rows = Case.objects.select_related("owner_unit", "category", "issue_type")
+    return get_scoped_or_404(user, rows, number=number)
 
 
 @router.get("/complaints/cases/{number}", response=ComplaintCaseDetailOut)
