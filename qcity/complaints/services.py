@@ -351,6 +351,8 @@ def record_lead(case_pk: object, by: User, facts: str) -> Case:
     found, audited as ``complaints.case.lead_recorded``.
     """
     return mediation.record_lead(case_pk, by=by, facts=facts)
+
+
 def record_payment(
     case_pk: Any,
     *,
@@ -392,3 +394,49 @@ def record_payment(
             },
         )
     return payment
+
+
+# The complainant's data shown in full (pages work): the handling officer only, each time
+# audited with the field names, never the values.
+PERSON_FIELDS = ("person_name", "person_phone", "person_id_number", "person_address")
+
+
+def reveal_person(user: User, case_pk: int, *, ip: str | None = None) -> dict[str, str]:
+    """Decrypt the complainant's (reporter's) name, phone, ID number and address for
+    the officer who handles the case, and audit the display (``complaints.case.pii_viewed``).
+
+    :raises core.workflow.NotFound: the user may not see the case.
+    :raises core.workflow.Forbidden: the user sees it but does not handle it (another
+        bureau's officer, the city bureau on a county's case); the refusal is audited too.
+    """
+    # Imported here: appended by the pages work, beside the other public writes.
+    from qcity.complaints import selectors
+    from qcity.core import pii
+
+    case = selectors.visible_cases(user).filter(pk=case_pk).first()
+    if case is None:
+        raise NotFound
+    if not selectors.may_reveal_person(user, case):
+        audit.record(
+            "complaints.case.pii_viewed",
+            by=user,
+            obj=case,
+            success=False,
+            ip=ip,
+            details={"fields": list(PERSON_FIELDS), "refused": "not_handling_officer"},
+        )
+        raise Forbidden(_("只有承办单位的办案人员可以查看完整的个人信息。"))
+    shown = {
+        "person_name": case.person_name,
+        "person_phone": pii.decrypt(case.person_phone),
+        "person_id_number": pii.decrypt(case.person_id_number),
+        "person_address": case.person_address,
+    }
+    audit.record(
+        "complaints.case.pii_viewed",
+        by=user,
+        obj=case,
+        ip=ip,
+        details={"fields": [name for name, value in shown.items() if value]},
+    )
+    return shown

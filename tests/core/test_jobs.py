@@ -62,19 +62,20 @@ def test_a_due_item_is_enqueued_once_however_often_the_timer_runs(no_signing_key
         ("plans.purge_expired_uploads", "-", "2026-03-30T04"),
         ("metrics.recompute_indicators", "-", "2026-03-30T00"),  # daily
         ("dashboard.refresh", "-", "2026-03-30T00"),  # daily
+        ("complaints.erase_personal_data", "-", "2026-03-30T00"),  # daily
         ("complaints.disclosure_publish", "2026-02", "2026-02"),  # monthly
     }
     again = jobs.run_timers(NOON + dt.timedelta(minutes=59))
     # The monthly disclosure leaves out periods already enqueued: not even offered again.
-    assert again.enqueued == [] and again.already == 5
-    assert DBTaskResult.objects.count() == 6
+    assert again.enqueued == [] and again.already == 6
+    assert DBTaskResult.objects.count() == 7
     sweep = JobRun.objects.get(job="files.sweep_orphans")
     assert DBTaskResult.objects.get(id=sweep.task_id).task_path.endswith("sweep_orphan_files")
 
     next_hour = jobs.run_timers(NOON + dt.timedelta(hours=1))
     assert {run.due for run in next_hour.enqueued} == {"2026-03-30T05"}
     assert len(next_hour.enqueued) == 3  # the hourly ones; the daily ones wait for tomorrow
-    assert DBTaskResult.objects.count() == 9
+    assert DBTaskResult.objects.count() == 10
 
 
 @pytest.mark.django_db
@@ -89,6 +90,7 @@ def test_the_audit_checkpoint_is_due_hourly_only_with_a_signing_key(
         "plans.purge_expired_uploads",
         "metrics.recompute_indicators",
         "dashboard.refresh",
+        "complaints.erase_personal_data",
         "complaints.disclosure_publish",
     }
 
@@ -163,7 +165,7 @@ def test_two_timer_processes_enqueue_once_and_a_separate_worker_runs_it(committe
 
     from qcity.complaints.disclosure_jobs import due_publications
 
-    due = 5 + len(due_publications(timezone.now()))
+    due = 6 + len(due_publications(timezone.now()))
     timers = [
         subprocess.Popen(
             [*command, "run_timers"], env=env, cwd=REPO, stdout=subprocess.PIPE, text=True
