@@ -176,11 +176,12 @@ def test_recompute_command_refuses_a_malformed_period_in_one_line():
 
 
 def test_load_defaults_brings_the_indicator_catalogue(org_units):
+    from qcity.complaints.calculators import INDICATORS as COMPLAINT_INDICATORS
     from qcity.inspections.calculators import INDICATORS as INSPECTION_INDICATORS
 
     call_command("load_defaults", stdout=open("/dev/null", "w"))
-    # The plan's catalogue and the calculated 双随机 indicators (inspections.calculators).
-    assert Indicator.objects.count() == 9 + len(INSPECTION_INDICATORS)
+    # The plan's catalogue and the calculated 双随机 and 12315 indicators (their calculators).
+    assert Indicator.objects.count() == 9 + len(INSPECTION_INDICATORS) + len(COMPLAINT_INDICATORS)
 
 
 def test_a_calculated_figure_out_of_range_is_reported_and_the_others_still_stored(catalogue):
