@@ -104,7 +104,11 @@ def step_call(step: str, personas: dict[str, User], account: User, second: User)
         "odr_decline": {"by": account, "reason": "双方对退款金额分歧较大"},
         "odr_return": {"by": TIMER},
         "transfer": {"by": officer, "reason": "经营地在西丰县", "to_unit": xifeng_bureau},
-        "dispute": {"by": officer, "reason": "两地均认为不属本局管辖"},
+        "dispute": {
+            "by": officer,
+            "reason": "两地均认为不属本局管辖",
+            "with_unit": xifeng_bureau,
+        },
         "designate": {
             "by": personas["coordinator"],
             "reason": "指定西丰县局管辖",
