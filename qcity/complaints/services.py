@@ -351,6 +351,8 @@ def record_lead(case_pk: object, by: User, facts: str) -> Case:
     found, audited as ``complaints.case.lead_recorded``.
     """
     return mediation.record_lead(case_pk, by=by, facts=facts)
+
+
 def record_payment(
     case_pk: Any,
     *,
