@@ -178,9 +178,12 @@ def validate_repeat(
         raise Invalid("原举报件不存在或不是举报件")
     seen = {case.pk}
     while earlier.duplicate_of_id and earlier.duplicate_of_id not in seen:
-        # Link to the first report, not to another repeat of it.
+        # Link to the first report, not to another repeat of it (as far as the officer sees).
         seen.add(earlier.pk)
-        earlier = Case.objects.get(pk=earlier.duplicate_of_id)
+        root = scoped(user, Case.objects.filter(pk=earlier.duplicate_of_id)).first()
+        if root is None:
+            break
+        earlier = root
     if (earlier.received_at, earlier.pk) >= (case.received_at, case.pk):
         raise Invalid("原举报件应早于本件收到")
     if not case.person_phone_index or case.person_phone_index != earlier.person_phone_index:
