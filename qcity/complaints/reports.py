@@ -79,10 +79,10 @@ def notify_deadline(case: Case, now: dt.datetime) -> Deadline | None:
         return None
 
 
-def _text(value: Any, *, limit: int, what: str) -> str:
+def _text(value: Any, *, limit: int, label: str) -> str:
     text = str(value or "").strip()
     if len(text) > limit:
-        raise Invalid(f"{what}不能超过{limit}字")
+        raise Invalid(f"{label}不能超过{limit}字")
     return text
 
 
@@ -90,8 +90,8 @@ def validate_extension(case: Case, user: User, **params: Any) -> dict[str, Any]:
     if case.extended:
         raise Invalid("核查期限已经延长过一次，不能再次延长")
     rule = verify_rule(case)
-    approved_by = _text(params.get("approved_by"), limit=APPROVER_MAX, what="批准人")
-    approval_ref = _text(params.get("approval_ref"), limit=APPROVAL_REF_MAX, what="批准文书编号")
+    approved_by = _text(params.get("approved_by"), limit=APPROVER_MAX, label="批准人")
+    approval_ref = _text(params.get("approval_ref"), limit=APPROVAL_REF_MAX, label="批准文书编号")
     if rule.extension_needs_approval and not (approved_by and approval_ref):
         raise Invalid(
             f"延长核查期限须经市场监督管理部门负责人批准（{rule.article}）：请填写批准人和批准文书编号"
@@ -126,7 +126,7 @@ def _date(value: Any, default: dt.date) -> dt.date | None:
 def validate_supplement(case: Case, user: User, **params: Any) -> dict[str, Any]:
     if case.kind != Case.Kind.REPORT:
         raise Invalid("补充举报只适用于举报件")
-    facts = _text(params.get("facts"), limit=FACTS_MAX, what="补充的事实")
+    facts = _text(params.get("facts"), limit=FACTS_MAX, label="补充的事实")
     if not facts:
         raise Invalid("请填写举报人补充的新事实")
     today = timezone.localdate()
@@ -203,8 +203,8 @@ def apply_repeat(case: Case, user: User, *, original: Case, **params: Any) -> di
 
 def _decision(params: dict[str, Any]) -> dict[str, Any]:
     details: dict[str, Any] = {}
-    decided_by = _text(params.get("decided_by"), limit=APPROVER_MAX, what="决定人")
-    ref = _text(params.get("decision_ref"), limit=APPROVAL_REF_MAX, what="审批文书编号")
+    decided_by = _text(params.get("decided_by"), limit=APPROVER_MAX, label="决定人")
+    ref = _text(params.get("decision_ref"), limit=APPROVAL_REF_MAX, label="审批文书编号")
     if decided_by:
         details["decided_by"] = decided_by
     if ref:
