@@ -283,6 +283,11 @@ COMPLAINT_PENDING_CASES_RULES = env_choice(
 COMPLAINT_WEEKEND_IS_HOLIDAY = env_bool("COMPLAINT_WEEKEND_IS_HOLIDAY", True)
 # The ODR period (a local rule; no national text fixes it).
 COMPLAINT_ODR_WORKDAYS = env_int("COMPLAINT_ODR_WORKDAYS", 10, minimum=1, maximum=60)
+# 超期督办 (complaints.escalation): a second escalation to the city bureau this many working
+# days after the first one's deadline; 0 turns the second level off.
+COMPLAINT_ESCALATION_SECOND_WORKDAYS = env_int(
+    "COMPLAINT_ESCALATION_SECOND_WORKDAYS", 5, minimum=0, maximum=60
+)
 # Personal data at rest (core.pii): the SM4 key file, outside the database.
 PII_KEY_FILE = Path(env_str("QCITY_PII_KEY_FILE", str(VAR_DIR / "pii.key")))
 # The public complaint form (complaints.pow, ADR 0036): proof-of-work difficulty in leading

@@ -2,17 +2,19 @@
 
 A ``core.jobs`` timer (ADR 0019), registered from ``ComplaintsConfig.ready``: on working
 days from 08:00 (Beijing time), each open case whose ``due_on`` lies before today is one
-due item, keyed by the case
-and its deadline (``rule@version:due``), so ``JobRun``'s unique key enqueues it once
-however often and in how many processes ``run_timers`` runs. The task re-reads the case
+due item, keyed by the case and its deadline (``rule@version:due``), so ``JobRun``'s unique
+key enqueues it once however often and in how many processes ``run_timers`` runs. The task re-reads the case
 under a row lock and escalates only if it is still open, still has that deadline and has
 not been escalated for it (``Case.escalated_due``): a case handled in between, or a second
 run of the same task, changes nothing.
 
 Escalating sets ``escalated_at`` and ``escalated_due``, records the audit event
 ``complaints.case.escalated`` (actor: the timer) and leaves an in-app notice for the owner
-unit's officers and the city bureau's coordinators. A case that gets a new deadline (the
-next state's clock) and misses it too is escalated again, for that deadline.
+unit's officers and the city bureau's coordinators. A case still open
+``COMPLAINT_ESCALATION_SECOND_WORKDAYS`` working days (default 5; 0: off) after its
+deadline is escalated a second time (二级督办), to the same people, keyed ``…#2``. A case
+that gets a new deadline (the next state's clock) and misses it too is escalated again,
+for that deadline.
 
 Cases with the enterprise (ODR) are not escalated: their own timer (``odr_return``) hands
 them back to the bureau, which starts the bureau's clock.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -40,8 +43,13 @@ def _open_states() -> list[str]:
     return [s for s in Case.Status.values if s not in (Case.Status.CLOSED, Case.Status.ODR)]
 
 
-def deadline_key(rule: str, due: dt.date) -> str:
-    return f"{rule}:{due.isoformat()}"[:80]
+def deadline_key(rule: str, due: dt.date, level: int = 1) -> str:
+    """What ``Case.escalated_due`` and the JobRun key record: rule, due date, level."""
+    return f"{rule[:60]}:{due.isoformat()}" + (f"#{level}" if level > 1 else "")
+
+
+def second_level_workdays() -> int:
+    return settings.COMPLAINT_ESCALATION_SECOND_WORKDAYS
 
 
 def due_escalations(now: dt.datetime) -> list[jobs.DueItem]:
@@ -61,14 +69,27 @@ def due_escalations(now: dt.datetime) -> list[jobs.DueItem]:
         .order_by("due_on", "pk")
         .values_list("pk", "due_on", "due_rule", "escalated_due")
     )
+    calendar = workdays.snapshot()
+    second = second_level_workdays()
+    late: dict[dt.date, int] = {}
     items = []
     for pk, due_on, rule, escalated in overdue.iterator(chunk_size=2000):
-        key = deadline_key(rule, due_on)
-        if escalated == key:
+        first = deadline_key(rule, due_on)
+        if escalated == first:
+            # Escalated once: the second level once it is ``second`` working days late.
+            if not second:
+                continue
+            if due_on not in late:
+                late[due_on] = calendar.between(due_on, today, allow_provisional=True)
+            if late[due_on] < second:
+                continue
+            level = 2
+        elif escalated == deadline_key(rule, due_on, 2):
             continue
-        items.append(
-            jobs.DueItem(str(pk), key, {"case_id": pk, "due": due_on.isoformat(), "rule": rule})
-        )
+        else:
+            level = 1
+        kwargs = {"case_id": pk, "due": due_on.isoformat(), "rule": rule, "level": level}
+        items.append(jobs.DueItem(str(pk), deadline_key(rule, due_on, level), kwargs))
     if not items:
         return items
     done = set(
@@ -79,8 +100,14 @@ def due_escalations(now: dt.datetime) -> list[jobs.DueItem]:
     return [item for item in items if (item.item, item.due) not in done]
 
 
-def escalate(case_id: int, due: str, rule: str, *, now: dt.datetime | None = None) -> str:
-    """Escalate one case for one missed deadline; "escalated" or "skipped" (idempotent)."""
+def escalate(
+    case_id: int, due: str, rule: str, level: int = 1, *, now: dt.datetime | None = None
+) -> str:
+    """Escalate one case for one missed deadline; "escalated" or "skipped" (idempotent).
+
+    Level 1 goes once per deadline; level 2 only after level 1, once the case is
+    ``COMPLAINT_ESCALATION_SECOND_WORKDAYS`` working days late.
+    """
     from qcity.complaints.models import Case
     from qcity.complaints.routing import coordinators
     from qcity.complaints.services import OFFICERS
@@ -106,21 +133,30 @@ def escalate(case_id: int, due: str, rule: str, *, now: dt.datetime | None = Non
             or case.due_on >= today
         ):
             return "skipped"
-        key = deadline_key(rule, case.due_on)
-        if case.escalated_due == key:
+        first, key = deadline_key(rule, case.due_on), deadline_key(rule, case.due_on, level)
+        overdue = workdays.snapshot().between(case.due_on, today, allow_provisional=True)
+        if level == 1:
+            if case.escalated_due in (first, deadline_key(rule, case.due_on, 2)):
+                return "skipped"
+        elif (
+            level != 2
+            or case.escalated_due != first
+            or not second_level_workdays()
+            or overdue < second_level_workdays()
+        ):
             return "skipped"
         case.escalated_at, case.escalated_due = now, key
         case.save(update_fields=["escalated_at", "escalated_due"])
         described = rulebook.describe(rule)
         what = described.title if described else rule
         source = f"{described.source}{described.article}" if described else ""
-        overdue = workdays.snapshot().between(case.due_on, today, allow_provisional=True)
         people = [
             *User.objects.filter(unit=case.owner_unit, role__in=list(OFFICERS), is_active=True),
             *coordinators(),
         ]
+        title = "超期督办" if level == 1 else "二级超期督办"
         subject = (
-            f"超期督办：{case.number}（{case.get_kind_display()}）"
+            f"{title}：{case.number}（{case.get_kind_display()}）"
             f"“{what}”已于 {due} 到期，仍为“{case.get_status_display()}”"
         )
         body = (
@@ -136,6 +172,7 @@ def escalate(case_id: int, due: str, rule: str, *, now: dt.datetime | None = Non
                 "by": "timer",
                 "due": due,
                 "rule": rule,
+                "level": level,
                 "status": case.status,
                 "owner_unit": case.owner_unit.name,
                 "overdue_workdays": overdue,
@@ -146,8 +183,8 @@ def escalate(case_id: int, due: str, rule: str, *, now: dt.datetime | None = Non
 
 
 @task()
-def escalate_case(case_id: int, due: str, rule: str) -> str:
-    return escalate(case_id, due, rule)
+def escalate_case(case_id: int, due: str, rule: str, level: int = 1) -> str:
+    return escalate(case_id, due, rule, level)
 
 
 def register() -> None:

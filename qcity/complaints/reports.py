@@ -81,10 +81,10 @@ def notify_deadline(case: Case, now: dt.datetime) -> Deadline | None:
         return None
 
 
-def _text(value: Any, *, limit: int, what: str) -> str:
+def _text(value: Any, *, limit: int, label: str) -> str:
     text = str(value or "").strip()
     if len(text) > limit:
-        raise Invalid(f"{what}不能超过{limit}字")
+        raise Invalid(f"{label}不能超过{limit}字")
     return text
 
 
@@ -92,8 +92,8 @@ def validate_extension(case: Case, user: User, **params: Any) -> dict[str, Any]:
     if case.extended:
         raise Invalid("核查期限已经延长过一次，不能再次延长")
     rule = verify_rule(case)
-    approved_by = _text(params.get("approved_by"), limit=APPROVER_MAX, what="批准人")
-    approval_ref = _text(params.get("approval_ref"), limit=APPROVAL_REF_MAX, what="批准文书编号")
+    approved_by = _text(params.get("approved_by"), limit=APPROVER_MAX, label="批准人")
+    approval_ref = _text(params.get("approval_ref"), limit=APPROVAL_REF_MAX, label="批准文书编号")
     if rule.extension_needs_approval and not (approved_by and approval_ref):
         raise Invalid(
             f"延长核查期限须经市场监督管理部门负责人批准（{rule.article}）：请填写批准人和批准文书编号"
@@ -128,7 +128,7 @@ def _date(value: Any, default: dt.date) -> dt.date | None:
 def validate_supplement(case: Case, user: User, **params: Any) -> dict[str, Any]:
     if case.kind != Case.Kind.REPORT:
         raise Invalid("补充举报只适用于举报件")
-    facts = _text(params.get("facts"), limit=FACTS_MAX, what="补充的事实")
+    facts = _text(params.get("facts"), limit=FACTS_MAX, label="补充的事实")
     if not facts:
         raise Invalid("请填写举报人补充的新事实")
     today = timezone.localdate()
@@ -180,9 +180,12 @@ def validate_repeat(
         raise Invalid("原举报件不存在或不是举报件")
     seen = {case.pk}
     while earlier.duplicate_of_id and earlier.duplicate_of_id not in seen:
-        # Link to the first report, not to another repeat of it.
+        # Link to the first report, not to another repeat of it (as far as the officer sees).
         seen.add(earlier.pk)
-        earlier = Case.objects.get(pk=earlier.duplicate_of_id)
+        root = scoped(user, Case.objects.filter(pk=earlier.duplicate_of_id)).first()
+        if root is None:
+            break
+        earlier = root
     if (earlier.received_at, earlier.pk) >= (case.received_at, case.pk):
         raise Invalid("原举报件应早于本件收到")
     if not case.person_phone_index or case.person_phone_index != earlier.person_phone_index:
@@ -202,8 +205,8 @@ def apply_repeat(case: Case, user: User, *, original: Case, **params: Any) -> di
 
 def _decision(params: dict[str, Any]) -> dict[str, Any]:
     details: dict[str, Any] = {}
-    decided_by = _text(params.get("decided_by"), limit=APPROVER_MAX, what="决定人")
-    ref = _text(params.get("decision_ref"), limit=APPROVAL_REF_MAX, what="审批文书编号")
+    decided_by = _text(params.get("decided_by"), limit=APPROVER_MAX, label="决定人")
+    ref = _text(params.get("decision_ref"), limit=APPROVAL_REF_MAX, label="审批文书编号")
     if decided_by:
         details["decided_by"] = decided_by
     if ref:

@@ -183,3 +183,25 @@ def test_two_processes_escalating_one_case_at_once_escalate_it_once(committed_wo
     assert sorted(map(str, outcomes)) == ["escalated", "skipped"]
     assert AuditEvent.objects.filter(action="complaints.case.escalated").count() == 1
     assert Notice.objects.filter(object_id=str(case.pk)).count() == 2
+
+
+def test_a_case_still_late_five_working_days_on_is_escalated_a_second_time(personas, timer):
+    case = overdue(due=dt.date(2026, 6, 10))
+    assert len(timer(dt.date(2026, 6, 11))) == 2
+    assert timer(dt.date(2026, 6, 16)) == []  # 4 working days late
+    second = timer(dt.date(2026, 6, 17))  # 5
+    assert {n.recipient.username for n in second} == {"kaiyuan", "coordinator"}
+    assert all(n.subject.startswith("二级超期督办") for n in second)
+    assert timer(dt.date(2026, 6, 18)) == []
+    case.refresh_from_db()
+    assert case.escalated_due == "complaint.accept@order121:2026-06-10#2"
+    levels = AuditEvent.objects.filter(action="complaints.case.escalated").order_by("pk")
+    assert [e.details["level"] for e in levels] == [1, 2]
+    assert escalation.escalate(case.pk, "2026-06-10", "complaint.accept@order121", 2) == "skipped"
+
+
+def test_the_second_level_can_be_turned_off(personas, timer, settings):
+    settings.COMPLAINT_ESCALATION_SECOND_WORKDAYS = 0
+    overdue(due=dt.date(2026, 6, 10))
+    assert len(timer(dt.date(2026, 6, 11))) == 2
+    assert timer(dt.date(2026, 6, 24)) == []

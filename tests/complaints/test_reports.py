@@ -49,6 +49,7 @@ def _params(step: str, case: Case) -> dict:
         "supplement": {"facts": "举报人补充了进货单据"},
         "not_file": {"reason": "经核查无违法事实"},
         "close": {"reason": "无需告知"},
+        "notify": {"channel": "sms"},
     }.get(step, {})
 
 
