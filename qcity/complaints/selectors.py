@@ -170,6 +170,25 @@ def may_reveal_person(user: User | None, case: Case) -> bool:
     )
 
 
+def _may_change(user: User | None, case: Case) -> bool:
+    return is_officer(user) and scope.may_change(user, case)
+
+
+def may_record_payment(user: User | None, case: Case) -> bool:
+    """先行赔付 or an agreement's payment: complaints, by an officer who may change the case."""
+    return case.kind == Case.Kind.COMPLAINT and _may_change(user, case)
+
+
+IN_MEDIATION = frozenset({Case.Status.ACCEPTED, Case.Status.MEDIATING, Case.Status.SUSPENDED})
+
+
+def may_record_lead(user: User | None, case: Case) -> bool:
+    """A violation lead is recorded while a complaint is being mediated."""
+    return (
+        case.kind == Case.Kind.COMPLAINT and case.status in IN_MEDIATION and _may_change(user, case)
+    )
+
+
 @dataclass(frozen=True)
 class MaskedPerson:
     """The complainant or reporter as everyone but the handling officer sees them."""

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from qcity.complaints import selectors, services
-from qcity.complaints.forms import CaseFilterForm, StepForm
+from qcity.complaints.forms import CaseFilterForm, LeadForm, PaymentForm, StepForm
 from qcity.complaints.models import Case, Suspension
 from qcity.core import files, pii, rulebook, workflow
 from qcity.core.exports import Column, xlsx_response
@@ -286,6 +286,8 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "attachments": list(files.attachments_of(case).select_related("uploaded_by")),
         "linked": selectors.linked_cases(user, case),
         "step_forms": [StepForm(step=s, choices=choices) for s in steps],
+        "payment_form": PaymentForm() if selectors.may_record_payment(user, case) else None,
+        "lead_form": LeadForm() if selectors.may_record_lead(user, case) else None,
         "overdue": selectors.is_overdue(case),
     }
 
@@ -338,6 +340,65 @@ def case_step(request: HttpRequest, number: str, step: str) -> HttpResponse:
         context["step_forms"].append(form)
     context.update({"step_error": error, "failed_step": chosen.name})
     return render(request, "complaints/case_detail.html", context, status=status)
+
+
+def _write_on_case(
+    request: HttpRequest, number: str, form_name: str, form, write, done: str
+) -> HttpResponse:
+    """A write that is not a step (a payment, a lead): same shape as ``case_step``."""
+    case = selectors.get_case(request.user, number)
+    error, status = "", 400
+    if form.is_valid():
+        try:
+            write(case, form.cleaned_data)
+        except workflow.NotFound:
+            raise Http404 from None
+        except workflow.WorkflowError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, done)
+            return redirect("complaints:case", number=case.number)
+    context = _detail_context(request, case)
+    context[form_name] = form
+    context[f"{form_name}_error"] = error
+    return render(request, "complaints/case_detail.html", context, status=status)
+
+
+@require_POST
+@officer_required
+def case_payment(request: HttpRequest, number: str) -> HttpResponse:
+    """登记赔付 (先行赔付 or under an agreement), through ``services.record_payment``."""
+
+    def write(case: Case, data: dict[str, Any]) -> None:
+        services.record_payment(
+            case.pk,
+            by=request.user,
+            kind=data["kind"],
+            amount=data["amount"],
+            paid_on=data.get("paid_on"),
+            note=data.get("note", ""),
+        )
+
+    return _write_on_case(
+        request, number, "payment_form", PaymentForm(request.POST), write, _("赔付已登记。")
+    )
+
+
+@require_POST
+@officer_required
+def case_lead(request: HttpRequest, number: str) -> HttpResponse:
+    """登记调解中发现的违法线索, through ``services.record_lead``; opens the new lead."""
+    created: list[Case] = []
+
+    def write(case: Case, data: dict[str, Any]) -> None:
+        created.append(services.record_lead(case.pk, by=request.user, facts=data["facts"]))
+
+    response = _write_on_case(
+        request, number, "lead_form", LeadForm(request.POST), write, _("违法线索已登记。")
+    )
+    if created and response.status_code == 302:
+        return redirect("complaints:case", number=created[0].number)
+    return response
 
 
 @never_cache
