@@ -124,9 +124,15 @@ def overdue_count(user: User | None) -> int:
 
 
 def units_for_filter(user: User | None) -> list[OrgUnit]:
-    """The bureaus a user may filter by: those that own a case they can see."""
-    ids = visible_cases(user).values("owner_unit_id").distinct().order_by()
-    return list(OrgUnit.objects.filter(pk__in=ids).order_by("path"))
+    """The bureaus a user may filter by: those in the user's scope (the city bureau: all).
+
+    Read from the org tree, not from the cases (a DISTINCT over every case of the city).
+    """
+    if not is_officer(user):
+        return []
+    units = scope.units_in_scope(user)
+    allowed = None if units is None else set(units.values_list("pk", flat=True))
+    return [u for u in _bureaus() if allowed is None or u.pk in allowed]
 
 
 def categories() -> list[Category]:
