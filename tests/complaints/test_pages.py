@@ -433,3 +433,35 @@ def test_the_nav_shows_complaints_to_bureaus_only(client, personas, two_counties
     assert 'data-testid="nav-complaints"' in client.get("/complaints/rules/").content.decode()
     client.force_login(personas["nongye"])
     assert 'data-testid="nav-complaints"' not in client.get("/complaints/rules/").content.decode()
+
+
+def test_hostile_text_is_shown_as_text(client, personas, calendar, frozen):
+    case = make_case(
+        respondent_name="<b>坏</b>商店",
+        facts='<script>alert("x")</script>漏电',
+        request="<img src=x onerror=alert(1)>",
+    )
+    client.force_login(personas["kaiyuan"])
+    listing = client.get("/complaints/").content.decode()
+    assert "&lt;b&gt;坏&lt;/b&gt;商店" in listing and "<b>坏</b>" not in listing
+    page = client.get(f"/complaints/{case.number}/").content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;漏电" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+
+
+@pytest.mark.parametrize(
+    ("choice", "shown"),
+    [("order20", "总局令第20号的45个工作日"), ("regulation", "消保法实施条例的60日")],
+)
+def test_a_case_from_2024_to_2026_shows_which_mediation_period_the_setting_chose(
+    client, personas, calendar, settings, frozen, choice, shown
+):
+    settings.COMPLAINT_MEDIATION_FROM_2024 = choice
+    case = make_case(received_on=dt.date(2025, 3, 3), status=Case.Status.CLOSED)
+    client.force_login(personas["kaiyuan"])
+    html = client.get(f"/complaints/{case.number}/").content.decode()
+    assert f"COMPLAINT_MEDIATION_FROM_2024={choice}" in html and shown in html
+    later = make_case(received_on=dt.date(2026, 5, 4))
+    html = client.get(f"/complaints/{later.number}/").content.decode()
+    assert "COMPLAINT_MEDIATION_FROM_2024" not in html
+    assert "COMPLAINT_PENDING_CASES_RULES" not in html
