@@ -50,6 +50,7 @@ messages: install
 # The task worker and the timer loop run beside the server and stop with it (ADR 0019).
 run: demo messages
 	$(QCITY) audit_keygen --if-missing
+	$(QCITY) pii_keygen --if-missing
 	@echo "qcity: http://$(HOST):$(PORT)/  (demo users: see README)"
 	@$(QCITY) db_worker --interval 2 & worker=$$!; \
 	$(QCITY) run_timers --every 60 & timers=$$!; \

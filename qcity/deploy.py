@@ -29,6 +29,7 @@ def startup_problems(*, database: bool = False) -> list[str]:
         from qcity.core.pdf import font_problems  # loads fpdf2 only where it is needed
 
         problems += font_problems()
+        problems += pii_key_problems()
     if database and settings.PRODUCTION:
         problems += database_problems()
     return problems
@@ -88,4 +89,12 @@ def check_startup(app_configs: object = None, **kwargs: object) -> list[Error]:
         from qcity.core.pdf import font_problems
 
         problems += font_problems()
+        problems += pii_key_problems()
     return [Error(problem, id="qcity.E001") for problem in problems]
+
+
+def pii_key_problems() -> list[str]:
+    """The personal-data key file exists, parses and is 0600 (production never creates it)."""
+    from qcity.core.pii import key_problems
+
+    return key_problems()

@@ -285,6 +285,22 @@ COMPLAINT_WEEKEND_IS_HOLIDAY = env_bool("COMPLAINT_WEEKEND_IS_HOLIDAY", True)
 COMPLAINT_ODR_WORKDAYS = env_int("COMPLAINT_ODR_WORKDAYS", 10, minimum=1, maximum=60)
 # Personal data at rest (core.pii): the SM4 key file, outside the database.
 PII_KEY_FILE = Path(env_str("QCITY_PII_KEY_FILE", str(VAR_DIR / "pii.key")))
+# The public complaint form (complaints.pow, ADR 0036): proof-of-work difficulty in leading
+# zero bits of SHA-256 (16 ≈ 65 000 hashes, about a second in a browser) and how long a
+# challenge stays good; submissions and follow-page lookups per address and rate window.
+COMPLAINT_POW_BITS = env_int("COMPLAINT_POW_BITS", 16, minimum=0, maximum=28)
+COMPLAINT_POW_SECONDS = env_int("COMPLAINT_POW_SECONDS", 3600, minimum=60)
+COMPLAINT_SUBMIT_RATE_LIMIT_PER_ADDRESS = env_int(
+    "COMPLAINT_SUBMIT_RATE_LIMIT_PER_ADDRESS", 20, minimum=1
+)
+COMPLAINT_FOLLOW_RATE_LIMIT_PER_ADDRESS = env_int(
+    "COMPLAINT_FOLLOW_RATE_LIMIT_PER_ADDRESS", 30, minimum=1
+)
+# How long a closed case keeps its complainant's or reporter's identity (years after closing);
+# then `qcity purge_personal_data` (a daily timer) erases it. No legal text fixes the period:
+# 3 is the civil limitation period (民法典 Art.188), after which the data proves no claim;
+# PIPL Art.19/47 ask for the shortest necessary (docs/personal-data.md).
+COMPLAINT_RETENTION_YEARS = env_int("COMPLAINT_RETENTION_YEARS", 3, minimum=1, maximum=30)
 
 # Background work (ADR 0019): django-tasks with the database backend; `qcity db_worker`
 # runs the tasks, `qcity run_timers` enqueues the due scheduled jobs.

@@ -8,7 +8,7 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("12315投诉举报")
 
     def ready(self) -> None:
-        from qcity.complaints import calculators, disclosure_jobs, escalation, odr
+        from qcity.complaints import calculators, disclosure_jobs, escalation, odr, retention
 
         # Overdue cases are flagged once to their bureau and the city (core.jobs timer).
         escalation.register()
@@ -18,3 +18,5 @@ class ComplaintsConfig(AppConfig):
         calculators.register_all()
         # 投诉信息公示: the previous month on the first working day (core.jobs timer).
         disclosure_jobs.register()
+        # Encrypted fields for key rotation, and the daily erasure of expired personal data.
+        retention.register()

@@ -376,6 +376,10 @@ def unit_officers(case: Case) -> list[User]:
     )
 
 
+def coordinators() -> list[User]:
+    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))
+
+
 def write(case: Case, drafts: Iterable[Draft], *, by: User | None = None) -> list[CaseNotice]:
     """Keep the drafts with the case and send them (in the caller's transaction; sent after)."""
     now = timezone.now()
@@ -385,23 +389,25 @@ def write(case: Case, drafts: Iterable[Draft], *, by: User | None = None) -> lis
         for draft in drafts:
             users: list[User] = []
             if draft.recipient == R.RESPONDENT:
+                if case.kind != Case.Kind.COMPLAINT:
+                    continue  # defence in depth: a reported party is never told of a report
+                # Without an account the row is still kept: the bureau serves it by hand
+                # (the notify step records how).
                 users = respondent_accounts(case)
-                if not users:
-                    continue  # no account: the bureau serves it by hand (CaseNotice not needed)
             elif draft.recipient == R.UNIT:
-                users = unit_officers(case)
+                # A jurisdiction dispute is for the common superior (the city bureau) to settle.
+                users = coordinators() if draft.kind == "dispute" else unit_officers(case)
+            in_app = bool(users)
             row = CaseNotice.objects.create(
                 case=case,
                 kind=draft.kind,
                 recipient=draft.recipient,
                 title=draft.title[:200],
                 body=draft.body,
-                channel=(
-                    ",".join(["in_app", *channels])[:20] if draft.recipient != R.PERSON else ""
-                ),
+                channel=",".join(["in_app", *channels])[:20] if in_app else "",
                 created_at=now,
                 # In-app notices are delivered as they are written.
-                sent_at=now if draft.recipient != R.PERSON else None,
+                sent_at=now if in_app else None,
                 visible_to_respondent=draft.recipient == R.RESPONDENT,
             )
             rows.append(row)
@@ -494,6 +500,9 @@ def apply_delivery(
     served = timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
     # The decision's notices not yet delivered electronically are served this way.
     CaseNotice.objects.filter(
-        case=case, kind__in=("termination", "filing", "not_filing"), sent_at__isnull=True
+        case=case,
+        kind__in=("termination", "filing", "not_filing"),
+        recipient__in=(R.PERSON, R.RESPONDENT),
+        sent_at__isnull=True,
     ).update(channel=channel, sent_at=served)
     return {"channel": channel, "delivered_on": day.isoformat()}

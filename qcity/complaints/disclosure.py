@@ -55,11 +55,13 @@ from django.utils.translation import gettext as _
 
 from qcity.complaints.models import Case, OdrEnrolment
 from qcity.core import audit, rulebook
-from qcity.core.models import Transition, User
-from qcity.core.workflow import Invalid
+from qcity.core.models import Role, Transition, User
+from qcity.core.workflow import Forbidden, Invalid
 from qcity.portal.models import PublishedComplaintStat
 
 HOT_TOP = 3
+# The disclosure covers the whole city: the city bureau publishes it (and the timer).
+PUBLISHERS = frozenset({Role.COORDINATOR})
 PUBLISHED_ACTION = "complaints.disclosure.published"
 COMPLAINT_WORKFLOW = "complaints.complaint"
 # The steps that end a mediation, and the states a mediation is in (services.OPEN_MEDIATION).
@@ -293,10 +295,14 @@ class Publication:
 def publish(period: str, *, by: User | None, today: dt.date | None = None) -> Publication:
     """Publish (or re-publish) one ended period: its rows are replaced in one transaction.
 
-    :param by: the staff member who pressed the button, or None for the timer.
+    :param by: the staff member who pressed the button (the city bureau), or None for the
+        timer.
+    :raises Forbidden: ``by`` may not publish (a county sees only part of the city).
     :raises BadPeriod: not "YYYY-MM" or "YYYY".
     :raises PeriodNotOver: the period has not ended yet (figures would be partial).
     """
+    if by is not None and by.role not in PUBLISHERS:
+        raise Forbidden
     chosen = parse_period(period)
     today = today or timezone.localdate()
     if chosen.end >= today:

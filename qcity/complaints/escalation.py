@@ -1,7 +1,8 @@
 """超期督办: every open case past its deadline is escalated once per deadline.
 
-A ``core.jobs`` timer (ADR 0019), registered from ``ComplaintsConfig.ready``: each open
-case whose ``due_on`` lies before today (Beijing time) is one due item, keyed by the case
+A ``core.jobs`` timer (ADR 0019), registered from ``ComplaintsConfig.ready``: on working
+days from 08:00 (Beijing time), each open case whose ``due_on`` lies before today is one
+due item, keyed by the case
 and its deadline (``rule@version:due``), so ``JobRun``'s unique key enqueues it once
 however often and in how many processes ``run_timers`` runs. The task re-reads the case
 under a row lock and escalates only if it is still open, still has that deadline and has
@@ -25,11 +26,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from qcity.core import jobs
+from qcity.core import jobs, workdays
 from qcity.core.models import JobRun
 
 ESCALATION_JOB = "complaints.escalation"
 ACTION = "complaints.case.escalated"
+NOT_BEFORE = dt.time(8, 0)
 
 
 def _open_states() -> list[str]:
@@ -46,7 +48,14 @@ def due_escalations(now: dt.datetime) -> list[jobs.DueItem]:
     """The open cases past their deadline that have not been escalated for it."""
     from qcity.complaints.models import Case
 
-    today = timezone.localtime(now).date()
+    local = timezone.localtime(now)
+    today = local.date()
+    # As the other reminders (ADR 0026): on working days from 08:00 only; a run missed on
+    # the day is caught up on the next working day under the same key.
+    if local.time() < NOT_BEFORE or not workdays.snapshot().is_workday(
+        today, allow_provisional=True
+    ):
+        return []
     overdue = (
         Case.objects.filter(status__in=_open_states(), due_on__lt=today)
         .order_by("due_on", "pk")
@@ -75,7 +84,7 @@ def escalate(case_id: int, due: str, rule: str, *, now: dt.datetime | None = Non
     from qcity.complaints.models import Case
     from qcity.complaints.routing import coordinators
     from qcity.complaints.services import OFFICERS
-    from qcity.core import audit, rulebook, workdays
+    from qcity.core import audit, rulebook
     from qcity.core.models import User
     from qcity.core.notices import notify
 

@@ -54,6 +54,9 @@ ROUTES_BASIS_REGULATION = "《消费者权益保护法实施条例》第四十�
 # The termination ground that the mediation period's end gives (第五项 in both Orders).
 GROUND_PERIOD_ENDED = "5"
 MAX_AMOUNT = Decimal("9999999999.99")  # Case.amount_recovered: 12 digits, 2 decimals
+# Who may mediate: the bureau's officers and the inspectors of its stations (市场监管所);
+# never the 三员 administrators or another department's liaison, whatever their unit.
+MEDIATOR_ROLES = frozenset({Role.COUNTY_OFFICER, Role.COORDINATOR, Role.INSPECTOR})
 
 
 class MediatorConflict(Invalid):
@@ -117,7 +120,9 @@ def _text(value: Any, label: str, limit: int, *, required: bool) -> str:
 
 def _mediation_rule_deadline(case: Case, suspended: int) -> Deadline:
     start = case.accepted_on or _today()
-    return rulebook.deadline("complaint.mediation", start, on=case.received_on, suspended=suspended)
+    return rulebook.case_deadline(
+        case.received_on, "complaint.mediation", start, suspended=suspended
+    )
 
 
 def mediation_deadline(case: Case, now: dt.datetime) -> Deadline:
@@ -131,8 +136,8 @@ def mediation_deadline(case: Case, now: dt.datetime) -> Deadline:
 
 def termination_notice_deadline(case: Case, now: dt.datetime) -> Deadline:
     """Tell both parties within 7 working days of the termination decision (Art.21(2)/23(2))."""
-    return rulebook.deadline(
-        "complaint.termination_notice", timezone.localtime(now).date(), on=case.received_on
+    return rulebook.case_deadline(
+        case.received_on, "complaint.termination_notice", timezone.localtime(now).date()
     )
 
 
@@ -142,7 +147,9 @@ def days_off_clock(case: Case, started_on: dt.date, ended_on: dt.date) -> int:
     Counted as a period is (Art.45): the start day is not, the end day is. Working days
     for Order 20's 45 working days, calendar days for the 60 days of Order 121.
     """
-    unit = rulebook.rule("complaint.mediation", case.received_on).unit
+    # The version the mediation clock uses (rulebook.case_deadline), so the units agree.
+    on = rulebook.rules_date(case.received_on, case.accepted_on)
+    unit = rulebook.rule("complaint.mediation", on).unit
     if unit == "workdays":
         return max(0, workdays.snapshot().between(started_on, ended_on, allow_provisional=True))
     return max(0, (ended_on - started_on).days)
@@ -170,8 +177,9 @@ def _close_suspension(case: Case, ended_on: dt.date) -> Suspension | None:
 def apply_accept(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """受理: the mediation clock starts on the day of acceptance."""
     case.accepted_on = _today()
-    # The acceptance-on-time rate (Order 20 Art.14, Order 121 Art.15) reads this.
-    on_time = case.due_on is None or case.accepted_on <= case.due_on
+    # The acceptance-on-time rate (Order 20 Art.14, Order 121 Art.15) reads this; None when
+    # the case ran no acceptance clock (a row written without intake).
+    on_time = None if case.due_on is None else case.accepted_on <= case.due_on
     return {
         "accepted_on": case.accepted_on.isoformat(),
         "accept_due": case.due_on.isoformat() if case.due_on else None,
@@ -238,11 +246,12 @@ def _routes(value: Any) -> list[str]:
 
 
 def validate_refusal(case: Case, user: User, **params: Any) -> dict[str, Any]:
-    """不予受理: exactly one ground of the case's rules, and the other routes where required."""
+    """不予受理: exactly one ground of the case's rules; the other routes where required."""
     code, _allowed = _ground("complaint.refusal", case, params.get("ground"))
     routes = _routes(params.get("routes"))
     if not routes and routes_required(case):
-        raise Invalid(_("不予受理须告知投诉人其他解决消费者权益争议的途径（消保法第三十九条）"))
+        # The notice must name them; unless the officer narrowed them, it names all five.
+        routes = [code for code, _label in ROUTES]
     return {"ground": code, "routes": routes}
 
 
@@ -267,7 +276,9 @@ def apply_refusal(
 def validate_termination(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """终止调解: one ground of the case's rules; ground (5) only once the period has ended."""
     code, _allowed = _ground("complaint.termination", case, params.get("ground"))
-    if code == GROUND_PERIOD_ENDED:
+    # Without an acceptance date (a row not accepted through ``accept``) there is no period
+    # to measure, so the officer's reading stands.
+    if code == GROUND_PERIOD_ENDED and case.accepted_on is not None:
         running = _open_suspension(case)
         suspended = case.suspended_days
         if running is not None:
@@ -303,15 +314,19 @@ def _mediator(case: Case, value: Any, *, default: User | None) -> User:
     elif isinstance(value, User):
         chosen = value
     else:
-        chosen = (
-            User.objects.select_related("unit").filter(pk=str(value).strip()).first()
-            if (str(value).strip().isdigit())
-            else None
-        )
+        key = str(value).strip()
+        # A key past the column's range would be a database error on PostgreSQL, not a 422.
+        valid = key.isascii() and key.isdigit() and int(key) < 2**63
+        chosen = User.objects.select_related("unit").filter(pk=int(key)).first() if valid else None
         if chosen is None:
             raise Invalid(_("调解人员不存在"))
     unit = chosen.unit
-    if not chosen.is_active or unit is None or not unit.is_within(case.owner_unit):
+    if (
+        not chosen.is_active
+        or chosen.role not in MEDIATOR_ROLES
+        or unit is None
+        or not unit.is_within(case.owner_unit)
+    ):
         raise Invalid(
             _("调解人员须为承办单位（%(unit)s）的在岗人员") % {"unit": case.owner_unit.name}
         )
@@ -383,6 +398,12 @@ def apply_mediation(
     return details
 
 
+def _recusal_reason(case: Case, params: dict[str, Any]) -> str:
+    """回避事由: given on its own, or else the step's reason (``take`` hands it to the hooks)."""
+    given = params.get("recusal_reason") or getattr(case, "step_reason", "")
+    return _text(given, _("回避事由"), 300, required=True)
+
+
 def validate_mediator_change(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """更换调解人员: the current one recuses, on their own declaration or a party's application."""
     new = _mediator(case, params.get("mediator"), default=None)
@@ -391,7 +412,7 @@ def validate_mediator_change(case: Case, user: User, **params: Any) -> dict[str,
     return {
         "mediator": new,
         "applied_by_party": _flag(params.get("applied_by_party")),
-        "recusal_reason": _text(params.get("recusal_reason"), _("回避事由"), 300, required=True),
+        "recusal_reason": _recusal_reason(case, params),
     }
 
 
@@ -450,9 +471,7 @@ def validate_suspension(case: Case, user: User, **params: Any) -> dict[str, Any]
     if kind == Suspension.Reason.RECUSAL:
         if case.mediator_id is None:
             raise Invalid(_("本件尚未指定调解人员"))
-        cleaned["recusal_reason"] = _text(
-            params.get("recusal_reason"), _("回避事由"), 300, required=True
-        )
+        cleaned["recusal_reason"] = _recusal_reason(case, params)
     return cleaned
 
 
@@ -559,7 +578,8 @@ def _amount(value: Any) -> Decimal | None:
 
 def validate_agreement(case: Case, user: User, **params: Any) -> dict[str, Any]:
     """达成调解协议: 调解书 or 调解记录, the money recovered, a note, a 调解书's scan."""
-    kind = str(params.get("agreement_kind") or "")
+    # 调解记录 unless the officer says 调解书 (the skeleton's contract, which callers rely on).
+    kind = str(params.get("agreement_kind") or Case.AgreementKind.RECORD)
     if kind not in {k.value for k in Case.AgreementKind if k.value}:
         raise Invalid(_("请选择调解协议形式：调解书或调解记录"))
     document = params.get("document")
@@ -589,7 +609,8 @@ def apply_agreement(
         agreement_kind,
         timezone.now(),
     )
-    case.amount_recovered = amount_recovered
+    if amount_recovered is not None:
+        case.amount_recovered = amount_recovered
     if note:
         case.outcome_note = note
     details: dict[str, Any] = {

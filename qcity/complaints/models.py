@@ -221,6 +221,8 @@ class Case(models.Model):
     person_id_index = models.CharField(max_length=64, blank=True, db_index=True)
     person_address = models.CharField(_("通讯地址"), max_length=300, blank=True)
     consents_to_publication = models.BooleanField(_("同意公示投诉信息"), default=False)
+    # Set when the retention period ended and the person_* fields were erased (retention.py).
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
 
     # The respondent: from the register when the code is known, else name and address.
     respondent_entity = models.ForeignKey(
@@ -546,3 +548,19 @@ class CaseNumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}{self.day:%Y%m%d} {self.last}"
+
+
+class ProofOfWorkUse(models.Model):
+    """A solved proof-of-work challenge of the public form, kept until it expires.
+
+    The unique challenge id makes each challenge good for one submission only
+    (``complaints.pow``); expired rows are of no further use and are deleted.
+    """
+
+    scope_exempt = "internal to complaints.pow: used challenge ids, never shown to anyone"
+
+    challenge = models.CharField(max_length=40, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.challenge

@@ -155,6 +155,16 @@ def leave(entity_id: Any, *, by: User, left_on: dt.date | None = None, reason: s
         )
 
 
+def entity_by_code(user: User, code: str) -> MarketEntity:
+    """The entity with this credit code in the officer's scope (for the enrolment form)."""
+    if user is None or user.role not in ENROLLERS:
+        raise Forbidden
+    entity = scoped(user, MarketEntity.objects.filter(code=code)).first() if code else None
+    if entity is None:
+        raise Invalid(_("本单位管辖范围内没有统一社会信用代码为该值的市场主体。"))
+    return entity
+
+
 def enrolments(user: User) -> list[OdrEnrolment]:
     """Enrolments the user may see (their scope over the entities), newest first."""
     return list(scoped(user, OdrEnrolment.objects.all()).select_related("entity", "enrolled_by"))
@@ -164,7 +174,7 @@ def enrolments(user: User) -> list[OdrEnrolment]:
 
 
 def odr_deadline(case: Case, start: dt.date) -> Deadline:
-    return rulebook.deadline(ODR_RULE, start, on=case.received_on)
+    return rulebook.case_deadline(case.received_on, ODR_RULE, start)
 
 
 def dispatch(case: Case, *, on: dt.date | None = None) -> bool:
@@ -195,7 +205,7 @@ def deadline_at_bureau(case: Case, now: dt.datetime) -> Deadline:
     start = today
     if case.status == Case.Status.ODR and case.due_rule.startswith(ODR_RULE) and case.due_on:
         start = min(today, case.due_on + dt.timedelta(days=1))
-    return rulebook.deadline("complaint.accept", start, on=case.received_on)
+    return rulebook.case_deadline(case.received_on, "complaint.accept", start)
 
 
 def days_left(case: Case, today: dt.date | None = None) -> int | None:
@@ -228,7 +238,7 @@ def _amount(value: Any, *, required: bool) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def parse_day(value: Any, *, default: dt.date, label: str) -> dt.date:
+def parse_day(value: Any, *, default: dt.date | None, label: str) -> dt.date | None:
     """A date from a form or the API (YYYY-MM-DD only), not in the future."""
     if value in (None, ""):
         return default
@@ -363,3 +373,65 @@ def odr_return_task(case_id: int, due: str = "") -> str:
 
 def register() -> None:
     jobs.register_timer(RETURN_JOB, due_returns, odr_return_task)
+
+
+# --- reads for the enterprise's pages -------------------------------------------------------
+
+
+def inbox(user: User) -> list[Case]:
+    """Complaints about the user's own entity: those in ODR first (soonest due), then newest.
+
+    ``days_left`` (working days) is set on the ODR ones. Reports and leads never appear
+    (``Case.scope_self_q``), nor does anything about a linked case.
+    """
+    rows = list(
+        scoped(user, Case.objects.filter(kind=Case.Kind.COMPLAINT))
+        .only(
+            "pk",
+            "number",
+            "kind",
+            "status",
+            "outcome",
+            "received_on",
+            "received_at",
+            "due_on",
+            "goods",
+            "request",
+            "odr",
+            "respondent_entity_id",
+        )
+        .order_by("-received_at", "-pk")[:500]
+    )
+    today = timezone.localdate()
+    for case in rows:
+        case.days_left = days_left(case, today)
+    waiting = sorted((c for c in rows if c.status == Case.Status.ODR), key=lambda c: c.due_on)
+    return waiting + [c for c in rows if c.status != Case.Status.ODR]
+
+
+def enterprise_case(user: User, pk: Any) -> Case:
+    """One complaint about the user's entity, or Http404 (a report looks like nothing)."""
+    return get_scoped_or_404(
+        user, Case.objects.filter(kind=Case.Kind.COMPLAINT).select_related("category"), pk=pk
+    )
+
+
+def enterprise_view(user: User, case: Case) -> dict[str, Any]:
+    """What the respondent may read of its complaint: the complainant masked, never in full."""
+    from qcity.complaints.models import CaseNotice
+    from qcity.core import pii
+
+    try:
+        phone = pii.mask_phone(pii.decrypt(case.person_phone)) if case.person_phone else ""
+    except pii.PiiKeyProblem:
+        phone = "***"
+    return {
+        "case": case,
+        "person_name": pii.mask_name(case.person_name),
+        "person_phone": phone,
+        "days_left": days_left(case),
+        "may_settle": case.status == Case.Status.ODR,
+        "notices": scoped(user, CaseNotice.objects.filter(case=case)).order_by("created_at", "pk"),
+        "payments": scoped(user, Payment.objects.filter(case=case)).order_by("paid_on", "pk"),
+        "today": timezone.localdate(),
+    }

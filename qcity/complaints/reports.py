@@ -47,10 +47,10 @@ def verify_rule(case: Case) -> rulebook.Rule:
 
 
 def verify_deadline(case: Case, now: dt.datetime) -> Deadline:
-    return rulebook.deadline(
+    return rulebook.case_deadline(
+        rules_on(case),
         rule_name(case),
         clock_start(case),
-        on=rules_on(case),
         suspended=case.suspended_days,
         extended=case.extended,
     )
@@ -74,7 +74,9 @@ def notify_deadline(case: Case, now: dt.datetime) -> Deadline | None:
     if not notice_due(case):
         return None  # anonymous, a lead, or Order 121 (Art.36 defers to other laws)
     try:
-        return rulebook.deadline("report.notify", timezone.localtime(now).date(), on=rules_on(case))
+        return rulebook.case_deadline(
+            rules_on(case), "report.notify", timezone.localtime(now).date()
+        )
     except rulebook.RuleNotInForce:
         return None
 

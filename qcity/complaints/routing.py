@@ -2,8 +2,8 @@
 
 The competent bureau is the county-level market bureau (OrgUnit code ``<GB/T 2260>-SCJG``)
 where the respondent operates or is registered (Order 20 Art.12, Order 121 Art.13 for
-complaints; Art.25 / Art.29 for reports, the place of the conduct, which for a shop is
-the same). ``resolve`` decides, in this order:
+complaints; for reports the place of the conduct, Order 20 Art.25 and its Order 121
+successor, which for a shop is the same place). ``resolve`` decides, in this order:
 
 1. a seller on an e-commerce platform (``platform`` given) follows its own rule, by the
    case's rules:
@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from qcity.complaints.models import Case, Transfer
@@ -49,6 +50,7 @@ from qcity.registry.models import MarketEntity
 CITY_BUREAU = "市市场监管局"
 BUREAU_CODE = re.compile(r"^(\d{6})-SCJG$")
 REASON_MAX = 500  # Transfer.reason
+ADDRESS_MAX = 1000
 # Provinces and municipalities at the start of an address (any one but ours is elsewhere).
 _NAME = r"(?:(?![市县区旗省路街道巷镇乡村号])[\u4e00-\u9fff])"
 _PROVINCE = re.compile(rf"^({_NAME}{{2,7}}?(?:省|自治区|特别行政区)|北京市|天津市|上海市|重庆市)")
@@ -130,6 +132,15 @@ def competent_bureau_of(unit: OrgUnit | None) -> OrgUnit | None:
     return None
 
 
+def bureaus() -> Any:
+    """The units a case may be transferred or designated to: county bureaus, the city bureau."""
+    return (
+        OrgUnit.objects.filter(disabled_on__isnull=True)
+        .filter(Q(code__regex=r"^[0-9]{6}-SCJG$") | Q(name=CITY_BUREAU))
+        .order_by("code", "name")
+    )
+
+
 def is_bureau(unit: OrgUnit) -> bool:
     """A unit that may own a case: a county bureau, or the city bureau (routing by hand)."""
     return bool(BUREAU_CODE.match(unit.code or "")) or unit.name == CITY_BUREAU
@@ -148,7 +159,8 @@ def place_of(address: str) -> Place:
     Tolerates "辽宁省铁岭市开原市…", "铁岭开原…", "开原…", "211282", full-width digits and
     spaces. "铁岭市…" without a county is the city, not 铁岭县.
     """
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", address or ""))
+    # An address field holds 300 characters; a longer text is not an address worth scanning.
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", (address or "")[:ADDRESS_MAX]))
     if not text:
         return Place(problem="未填写地址")
     counties = _counties()
@@ -481,18 +493,18 @@ def apply_dispute(case: Case, user: User, *, with_unit: OrgUnit, **params: Any) 
 
 
 def dispute_deadline(case: Case, now: dt.datetime) -> Deadline:
-    return rulebook.deadline("jurisdiction.dispute", _today(now), on=rules_on(case))
+    return rulebook.case_deadline(rules_on(case), "jurisdiction.dispute", _today(now))
 
 
 def deadline_after_transfer(case: Case, now: dt.datetime) -> Deadline | None:
     """The receiving bureau's clock, from the day it received the case (ADR 0037)."""
     start = clock_start(case)
     if case.kind == Case.Kind.COMPLAINT:
-        return rulebook.deadline("complaint.accept", start, on=rules_on(case))
-    return rulebook.deadline(
+        return rulebook.case_deadline(rules_on(case), "complaint.accept", start)
+    return rulebook.case_deadline(
+        rules_on(case),
         "complaint.lead_check" if case.kind == Case.Kind.LEAD else "report.verify",
         start,
-        on=rules_on(case),
         suspended=case.suspended_days,
         extended=case.extended,
     )

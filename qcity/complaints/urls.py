@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from qcity.complaints import views
+from qcity.complaints import intake_views, odr_views, stats_views, views
 
 
 class CaseNumber:
@@ -32,4 +32,26 @@ urlpatterns: list = [
     path("<case:number>/steps/<slug:step>/", views.case_step, name="step"),
     path("<case:number>/payments/", views.case_payment, name="payment"),
     path("<case:number>/leads/", views.case_lead, name="lead"),
+]
+
+# Staff entry of a phone, counter or letter case (intake work).
+urlpatterns += [
+    path("new/", intake_views.staff_new, name="intake_new"),
+]
+
+# ODR: the enterprise's pages and the bureau's enrolment page (odr work).
+urlpatterns += [
+    path("odr/", odr_views.inbox, name="odr_inbox"),
+    path("odr/enrolments/", odr_views.enrolments, name="odr_enrolments"),
+    path("odr/<int:pk>/", odr_views.case_detail, name="odr_case"),
+    path("odr/<int:pk>/settle/", odr_views.settle, name="odr_settle"),
+    path("odr/<int:pk>/decline/", odr_views.decline, name="odr_decline"),
+    path("odr/<int:pk>/pay/", odr_views.pay, name="odr_pay"),
+]
+
+# Statistics and the disclosure button (disclosure work, ADR 0042).
+urlpatterns += [
+    path("statistics/", stats_views.statistics, name="statistics"),
+    path("statistics/export.xlsx", stats_views.statistics_export, name="statistics_export"),
+    path("statistics/publish/", stats_views.publish, name="statistics_publish"),
 ]

@@ -129,3 +129,17 @@ def map_org_unit(request: HttpRequest, unit_id: int, payload: MapIn):
 @router.get("/org-units/{unit_id}/transitions", response={200: list[TransitionOut], 404: StepError})
 def org_unit_transitions(request: HttpRequest, unit_id: int):
     return workflow.history(request.user, OrgUnit, unit_id)
+
+
+class PingOut(Schema):
+    status: str
+
+
+@router.get("/ping", auth=None, response=PingOut, tags=["health"])
+def ping(request: HttpRequest):
+    """Liveness: the server answers through the whole middleware stack, touching no table.
+
+    Also the framework's ceiling in ``benchmarks/intake.py`` (the trivial view of the same
+    server that intake's throughput is compared with).
+    """
+    return {"status": "ok"}

@@ -136,6 +136,10 @@ ACTION_LABELS: dict[str, Any] = {
     "complaints.odr.left": _("企业退出ODR"),
     "complaints.disclosure.published": _("发布消费投诉信息公示"),
     "complaints.case.pii_viewed": _("查看投诉举报人完整个人信息"),
+    "pii.key_added": _("添加个人信息加密密钥"),
+    "pii.reencrypted": _("用当前密钥重新加密个人信息"),
+    "pii.key_rotated": _("个人信息密钥轮换完成"),
+    "complaints.case.personal_data_erased": _("到期删除投诉举报人个人信息"),
 }
 
 # ``admin.<model>.<verb>`` is recorded by every admin page (core.admin.RoleAdmin).
@@ -160,6 +164,7 @@ EXPORT_LABELS: dict[str, Any] = {
     "inspections.published_results": _("已公示的抽查结果（省级系统格式）"),
     "inspections.due_results": _("待公示的抽查结果（省级系统格式）"),
     "complaints.cases": _("投诉举报件"),
+    "complaints.statistics": _("投诉举报统计"),
 }
 
 # The actions whose ``details["what"]`` says which export it was.

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
@@ -160,13 +161,18 @@ def _declared_length(request: HttpRequest) -> int:
         return 0  # Django reads such a body as empty
 
 
-def refuse_too_large(request: HttpRequest) -> HttpResponse:
-    """413 before anything reads the body: JSON under /api/, a Chinese page elsewhere."""
+def refuse_too_large(request: HttpRequest, *, fields: bool = False) -> HttpResponse:
+    """413 before anything reads the body: JSON under /api/, a Chinese page elsewhere.
+
+    ``fields``: the body was within the limit, but its form fields (text, not files) were
+    more than Django reads into memory.
+    """
     if is_api(request):
         return JsonResponse(
             api_error_body(413), status=413, json_dumps_params={"ensure_ascii": False}
         )
-    return HttpResponse(render_to_string("400.html", {"too_large": True}), status=413)
+    context = {"fields_too_large": True} if fields else {"too_large": True}
+    return HttpResponse(render_to_string("400.html", context), status=413)
 
 
 class RequestTextGuardMiddleware:
@@ -182,6 +188,10 @@ class RequestTextGuardMiddleware:
         except _TooDeep:
             # Nested deeper than Python's parser goes: no view could read it either.
             return refuse_unstorable(request, "请求内容嵌套过深，已拒绝", unstorable=False)
+        except RequestDataTooBig:
+            # Form fields past DATA_UPLOAD_MAX_MEMORY_SIZE (files are not counted): a page
+            # that says so, not Django's bare 400 for a "suspicious operation".
+            return refuse_too_large(request, fields=True)
         return self.get_response(request)
 
 

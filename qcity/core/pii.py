@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import os
+import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -44,19 +45,39 @@ class KeyRing:
 
 
 _lock = threading.Lock()
-_cached: tuple[Path, float, KeyRing] | None = None
+# (path, (mtime, inode, size), keys): a rotation replaces the file, so any of them changes.
+_cached: tuple[Path, tuple[int, int, int], KeyRing] | None = None
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_ino, st.st_size
 
 
 def _create(path: Path) -> None:
+    """Write a new key file; FileExistsError if there is one (never overwritten)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    key_id = base64.b32encode(os.urandom(5)).decode().lower()
-    text = (
-        f"enc {key_id} {base64.b64encode(os.urandom(16)).decode()}\n"
-        f"hmac {base64.b64encode(os.urandom(32)).decode()}\n"
-    )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(text)
+    _, enc_line = new_key_line()
+    text = f"{enc_line}\nhmac {base64.b64encode(os.urandom(32)).decode()}\n"
+    # Written aside, then linked into place: a process reading at the same moment finds
+    # no file or a whole one, never an empty one; link() refuses an existing name.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(name, 0o600)
+        os.link(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def create_key_file(path: Path | None = None) -> Path:
+    """Create the key file (``qcity pii_keygen``); FileExistsError if it exists."""
+    path = Path(path or settings.PII_KEY_FILE)
+    _create(path)
+    return path
 
 
 def parse(text: str, source: str = "") -> KeyRing:
@@ -91,7 +112,7 @@ def keyring() -> KeyRing:
     path = Path(settings.PII_KEY_FILE)
     with _lock:
         try:
-            mtime = path.stat().st_mtime
+            mtime = _stamp(path)
         except FileNotFoundError:
             if settings.PRODUCTION:
                 raise PiiKeyProblem(
@@ -101,7 +122,7 @@ def keyring() -> KeyRing:
                 _create(path)
             except FileExistsError:
                 pass  # another process created it first
-            mtime = path.stat().st_mtime
+            mtime = _stamp(path)
         if _cached is None or _cached[0] != path or _cached[1] != mtime:
             try:
                 text = path.read_text(encoding="ascii")
@@ -186,3 +207,107 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * max(1, min(len(name) - 1, 3))
+
+
+# --- the encrypted fields, key rotation, and the production check ---------------------------
+
+
+@dataclass(frozen=True)
+class EncryptedField:
+    """A model field that holds ``encrypt`` tokens, and its blind index if it has one."""
+
+    model: str  # "app_label.ModelName"
+    field: str
+    index_field: str = ""
+    kind: str = ""  # the blind index's kind (phone, id_number)
+
+
+# Every field holding tokens, so rotation and retention find them all. An app registers its
+# own from its AppConfig.ready (core imports no app).
+ENCRYPTED_FIELDS: list[EncryptedField] = []
+
+
+def register_field(model: str, field: str, *, index_field: str = "", kind: str = "") -> None:
+    entry = EncryptedField(model, field, index_field, kind)
+    if entry not in ENCRYPTED_FIELDS:
+        ENCRYPTED_FIELDS.append(entry)
+
+
+def is_current(token: str) -> bool:
+    """Is ``token`` already under the current key (or empty: nothing to re-encrypt)?"""
+    return not token or key_id_of(token) == keyring().current[0]
+
+
+def reencrypt(token: str) -> str:
+    """The same text under the current key (a token already under it is returned as is)."""
+    if is_current(token):
+        return token
+    return encrypt(decrypt(token))
+
+
+def new_key_line() -> tuple[str, str]:
+    """(key id, ``enc <id> <key>`` line) for a fresh random SM4 key."""
+    key_id = base64.b32encode(os.urandom(5)).decode().lower()
+    return key_id, f"enc {key_id} {base64.b64encode(os.urandom(16)).decode()}"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A reader (another process) sees the old file or the new one, never half of one; the
+    # new file is 0600 from its first byte.
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(name, 0o600)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def add_key(path: Path | None = None) -> str:
+    """Put a new current ``enc`` key first in the key file (older ones stay, to decrypt)."""
+    path = Path(path or settings.PII_KEY_FILE)
+    text = path.read_text(encoding="ascii")
+    parse(text, str(path))  # never rewrite a file that is already wrong
+    key_id, line = new_key_line()
+    _write_atomically(path, f"{line}\n{text}")
+    return key_id
+
+
+def drop_keys(key_ids: set[str], path: Path | None = None) -> None:
+    """Remove retired ``enc`` lines (the caller has checked no token uses them)."""
+    path = Path(path or settings.PII_KEY_FILE)
+    text = path.read_text(encoding="ascii")
+    ring = parse(text, str(path))
+    if ring.current[0] in key_ids:
+        raise PiiKeyProblem(f"不能删除当前密钥 {ring.current[0]}")
+    kept = [
+        line
+        for line in text.splitlines()
+        if not (
+            line.split()[:1] == ["enc"] and len(line.split()) == 3 and line.split()[1] in key_ids
+        )
+    ]
+    _write_atomically(path, "\n".join(kept) + "\n")
+
+
+def key_problems() -> list[str]:
+    """Why the key file cannot be used, in one line each (production start-up refuses)."""
+    path = Path(settings.PII_KEY_FILE)
+    if not path.exists():
+        return [
+            f"个人信息密钥文件 {path} 不存在：生产环境不会自动生成，"
+            "请从密钥备份恢复，或首次部署时运行 qcity pii_keygen（QCITY_PII_KEY_FILE）"
+        ]
+    try:
+        parse(path.read_text(encoding="ascii"), str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"无法读取个人信息密钥文件 {path}：{exc}"]
+    except PiiKeyProblem as exc:
+        return [str(exc)]
+    if path.stat().st_mode & 0o077:
+        return [f"个人信息密钥文件 {path} 的权限过宽：须为 0600（chmod 600 {path}）"]
+    return []

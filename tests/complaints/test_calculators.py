@@ -56,7 +56,15 @@ def test_acceptance_on_time_counts_the_deadline_the_case_carried_when_decided(pe
     assert rulebook.deadline("complaint.accept", received).due == dt.date(2026, 10, 28)
     step(make_case(received_on=received), "accept", dt.date(2026, 10, 28), kaiyuan)  # on time
     late = make_case(received_on=received)
-    step(late, "refuse", dt.date(2026, 10, 29), kaiyuan, ground="3", reason="职业索赔")
+    step(
+        late,
+        "refuse",
+        dt.date(2026, 10, 29),
+        kaiyuan,
+        ground="3",
+        reason="职业索赔",
+        routes="litigation",
+    )
     # Back from ODR on 10-27: the bureau's 7 working days run from then (due 11-05).
     odr = make_case(received_on=received, status=Case.Status.ODR, odr=True)
     with time_machine.travel(dt.datetime(2026, 10, 27, 9, tzinfo=BEIJING), tick=False):
@@ -81,7 +89,7 @@ def test_mediation_success_is_agreements_over_mediations_concluded(personas):
     october = dt.date(2026, 10, 12)
     for name, params in (
         ("agree", {"agreement_kind": "document"}),
-        ("agree", {}),
+        ("agree", {"agreement_kind": "record"}),
         ("terminate", {"ground": "4", "reason": "无法达成协议"}),
         ("withdraw", {}),
     ):
@@ -132,9 +140,8 @@ def test_money_recovered_takes_per_case_the_recorded_figure_or_the_payments(pers
 
 def test_the_indicators_are_loaded_once_and_recomputed_from_the_calculators(personas):
     closed(dt.date(2026, 10, 10), outcome=Case.Outcome.AGREEMENT, amount_recovered=Decimal("42"))
-    step(
-        make_case(status=Case.Status.MEDIATING), "agree", dt.date(2026, 10, 12), personas["kaiyuan"]
-    )
+    mediating = make_case(status=Case.Status.MEDIATING)
+    step(mediating, "agree", dt.date(2026, 10, 12), personas["kaiyuan"], agreement_kind="record")
     assert calculators.load_indicators() == len(calculators.INDICATORS)
     assert calculators.load_indicators() == 0
     indicator = Indicator.objects.get(code="complaints_money_recovered")

@@ -181,3 +181,30 @@ def test_notices_for_person_are_only_those_addressed_to_the_person(step):
     case = make_case(received_on=ORDER121_DAY, entity=entity)
     step(case, "accept")
     assert [n.title for n in casenotices.notices_for_person(case)] == ["受理告知"]
+
+
+def test_a_respondent_without_an_account_is_served_by_hand_and_the_notice_is_kept(step):
+    case = make_case(received_on=ORDER121_DAY, entity=make_entity(), status=Case.Status.ACCEPTED)
+    notices = step(case, "terminate", ground="2", reason="被投诉人明确拒绝调解")
+    assert notices[RESP].sent_at is None and notices[RESP].channel == ""
+    with time_machine.travel(dt.datetime(2026, 4, 21, 10, tzinfo=BEIJING), tick=False):
+        take(
+            services.COMPLAINT,
+            "notify",
+            case.pk,
+            by=case.status_changed_by,
+            channel="post",
+            delivered_on="2026-04-21",
+        )
+    served = CaseNotice.objects.get(case=case, recipient=RESP)
+    assert served.channel == "post"
+    assert served.sent_at.astimezone(BEIJING).date() == dt.date(2026, 4, 21)
+
+
+def test_a_jurisdiction_dispute_goes_to_the_city_bureau(step, personas):
+    case = make_case(received_on=ORDER121_DAY)
+    notices = step(case, "dispute", reason="经营地址在两县交界")
+    assert set(notices) == {CaseNotice.Recipient.UNIT}
+    assert "经营地址在两县交界" in notices[CaseNotice.Recipient.UNIT].body
+    assert Notice.objects.filter(recipient=personas["coordinator"]).exists()
+    assert not Notice.objects.filter(recipient=personas["kaiyuan"]).exists()

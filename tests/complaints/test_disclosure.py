@@ -119,7 +119,7 @@ def october(personas):
     complaint(a, sep10)
     fraud = complaint(a, sep10, status=Case.Status.MEDIATING)
     conclude(mediating[0], "agree", dt.date(2026, 10, 10), kaiyuan, agreement_kind="document")
-    conclude(mediating[1], "agree", dt.date(2026, 10, 31), kaiyuan)
+    conclude(mediating[1], "agree", dt.date(2026, 10, 31), kaiyuan, agreement_kind="record")
     conclude(mediating[2], "terminate", dt.date(2026, 10, 15), kaiyuan, ground="3", reason="拒绝")
     conclude(fraud, "terminate", dt.date(2026, 10, 16), kaiyuan, ground="6", reason="敲诈")
     complaint(b, dt.date(2026, 10, 3), category=food, issue_type=quality)

@@ -326,3 +326,12 @@ def test_the_timer_refuses_a_case_that_is_not_in_odr(shop):
         from qcity.core.workflow import TIMER
 
         take(services.COMPLAINT, "odr_return", case.pk, by=TIMER)
+
+
+def test_two_runs_of_the_return_task_move_the_case_once(shop):
+    entity, _user = shop
+    case = odr_case(entity, dt.date(2026, 9, 29))
+    with time_machine.travel(at(dt.date(2026, 10, 20)), tick=False):
+        assert odr.return_to_bureau(case.pk, "2026-10-19") == "returned"
+        assert odr.return_to_bureau(case.pk, "2026-10-19") == "skipped"
+    assert AuditEvent.objects.filter(action="complaints.case.odr_return").count() == 1

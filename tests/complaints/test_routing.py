@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qcity.complaints import routing, services
 from qcity.complaints.models import Case, Transfer
@@ -419,3 +421,30 @@ def test_another_county_cannot_move_or_dispute_a_case_it_cannot_see(personas):
                 to_unit="211223-SCJG",
                 with_unit="211282-SCJG",
             )
+
+
+def test_the_bureaus_a_case_may_go_to_are_the_seven_county_bureaus_and_the_city(org_units):
+    names = [unit.name for unit in routing.bureaus()]
+    assert len(names) == 8 and "市市场监管局" in names
+    assert "开原市城区市场监督管理所" not in names
+    assert all(routing.is_bureau(unit) for unit in routing.bureaus())
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    address=st.text(
+        alphabet=st.sampled_from(
+            list("辽宁省铁岭市开原西丰县区清河银州昌图调兵山沈阳和平路号0123456789 ")
+        ),
+        max_size=30,
+    ),
+    rules=st.sampled_from([O20, O121]),
+)
+def test_any_address_resolves_to_a_bureau_without_error(org_units, address, rules):
+    route = routing.resolve(rules=rules, address=address)
+    assert routing.is_bureau(route.unit)
+    assert route.basis
+    if route.how == routing.HOW_MANUAL:
+        assert route.unit.name == "市市场监管局"

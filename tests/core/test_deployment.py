@@ -65,6 +65,8 @@ def collected(tmp_path_factory) -> Path:
     """Static files collected, database (SQLite under the var dir) not migrated."""
     var_dir = tmp_path_factory.mktemp("var")
     _qcity(var_dir, "collectstatic", "--noinput")
+    # The first deployment creates the personal-data key (docs/personal-data.md).
+    _qcity(var_dir, "pii_keygen")
     return var_dir
 
 
@@ -172,3 +174,33 @@ def test_without_a_chinese_font_for_pdf_documents_start_up_refuses(collected):
     assert result.returncode == 3
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "不含中文字形" in result.stderr and "QCITY_PDF_FONT" in result.stderr
+
+
+def test_without_the_personal_data_key_start_up_refuses_and_the_deploy_check_says_so(
+    collected, tmp_path
+):
+    import shutil
+
+    var_dir = tmp_path / "var"
+    shutil.copytree(collected, var_dir)
+    (var_dir / "pii.key").unlink()
+    result = _run(var_dir, sys.executable, "-c", "import qcity.wsgi")
+    assert result.returncode == 3
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "个人信息密钥文件" in result.stderr and "不存在" in result.stderr
+    # Start-up never creates it in production: a new key would make every token unreadable.
+    assert not (var_dir / "pii.key").exists()
+    check = _run(var_dir, sys.executable, "-m", "qcity.cli", "check", "--deploy")
+    assert check.returncode != 0
+    assert "qcity.E001" in check.stderr and "qcity pii_keygen" in check.stderr
+
+
+def test_a_world_readable_personal_data_key_is_refused_at_start_up(collected, tmp_path):
+    import shutil
+
+    var_dir = tmp_path / "var"
+    shutil.copytree(collected, var_dir)
+    (var_dir / "pii.key").chmod(0o644)
+    result = _run(var_dir, sys.executable, "-m", "qcity.cli", "check", "--deploy")
+    assert result.returncode != 0
+    assert "权限过宽" in result.stderr

@@ -62,17 +62,18 @@ def test_a_due_item_is_enqueued_once_however_often_the_timer_runs(no_signing_key
         ("plans.purge_expired_uploads", "-", "2026-03-30T04"),
         ("metrics.recompute_indicators", "-", "2026-03-30T00"),  # daily
         ("dashboard.refresh", "-", "2026-03-30T00"),  # daily
+        ("complaints.erase_personal_data", "-", "2026-03-30T00"),  # daily
     }
     again = jobs.run_timers(NOON + dt.timedelta(minutes=59))
-    assert again.enqueued == [] and again.already == 5
-    assert DBTaskResult.objects.count() == 5
+    assert again.enqueued == [] and again.already == 6
+    assert DBTaskResult.objects.count() == 6
     sweep = JobRun.objects.get(job="files.sweep_orphans")
     assert DBTaskResult.objects.get(id=sweep.task_id).task_path.endswith("sweep_orphan_files")
 
     next_hour = jobs.run_timers(NOON + dt.timedelta(hours=1))
     assert {run.due for run in next_hour.enqueued} == {"2026-03-30T05"}
     assert len(next_hour.enqueued) == 3  # the hourly ones; the daily ones wait for tomorrow
-    assert DBTaskResult.objects.count() == 8
+    assert DBTaskResult.objects.count() == 9
 
 
 @pytest.mark.django_db
@@ -87,6 +88,7 @@ def test_the_audit_checkpoint_is_due_hourly_only_with_a_signing_key(
         "plans.purge_expired_uploads",
         "metrics.recompute_indicators",
         "dashboard.refresh",
+        "complaints.erase_personal_data",
     }
 
     run_worker(monkeypatch)
@@ -164,11 +166,11 @@ def test_two_timer_processes_enqueue_once_and_a_separate_worker_runs_it(committe
     outputs = [process.communicate(timeout=120)[0] for process in timers]
     assert [process.returncode for process in timers] == [0, 0]
     assert JobRun.objects.filter(job="files.sweep_orphans").count() == 1
-    # One process enqueued all five due jobs, or each enqueued what the other had not yet.
-    assert JobRun.objects.count() == 5
-    assert sum(int(out.split()[1]) for out in outputs if out.startswith("已排队")) == 5
+    # One process enqueued all six due jobs, or each enqueued what the other had not yet.
+    assert JobRun.objects.count() == 6
+    assert sum(int(out.split()[1]) for out in outputs if out.startswith("已排队")) == 6
     queued = DBTaskResult.objects.get(id=JobRun.objects.get(job="files.sweep_orphans").task_id)
-    assert DBTaskResult.objects.count() == 5
+    assert DBTaskResult.objects.count() == 6
     assert queued.status == "READY"
 
     # The processes that enqueued are gone; a worker started afterwards finds the task.

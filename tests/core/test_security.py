@@ -151,6 +151,14 @@ def test_it_passes_the_deploy_check_with_production_settings(tmp_path):
         check=True,
         timeout=300,
     )
+    # …and the personal-data key file (production never creates it on first use).
+    subprocess.run(
+        [sys.executable, "-m", "qcity.cli", "pii_keygen"],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     result = _run_settings_check(env, "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout
 

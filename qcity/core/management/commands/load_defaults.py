@@ -39,3 +39,4 @@ class Command(QcityCommand):
         else:
             self.stdout.write("生产环境：不创建演示用户")
         call_command("load_inspection_defaults", stdout=self.stdout)
+        call_command("load_complaint_defaults", stdout=self.stdout)

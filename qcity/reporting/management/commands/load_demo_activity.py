@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from qcity.complaints.demo import load_demo_complaints
 from qcity.core.demo import DemoDataRefused
 from qcity.core.management.base import QcityCommand
 from qcity.inspections.demo import load_demo_inspections
@@ -46,6 +47,9 @@ class Command(QcityCommand):
             register = load_demo_register()
             inspections = load_demo_inspections(today)
             inspections_seconds = time.perf_counter() - inspections_started
+            complaints_started = time.perf_counter()
+            complaints = load_demo_complaints(today)
+            complaints_seconds = time.perf_counter() - complaints_started
         except DemoDataRefused as exc:
             raise CommandError(f"load_demo_activity：{exc}", returncode=2) from None
         if not loaded.already:
@@ -57,6 +61,7 @@ class Command(QcityCommand):
         if values:
             self.stdout.write(f"演示指标数据：录入指标值 {values} 个")
         self._report_inspections(register, inspections, inspections_seconds)
+        self._report_complaints(complaints, complaints_seconds)
         if loaded.already:
             self.stdout.write(f"演示报送活动已存在，未作改动（新建联络员 {loaded.users} 个）")
             return
@@ -84,3 +89,13 @@ class Command(QcityCommand):
                 f"{inspections.follow_ups}），进行中批次待检查 {inspections.open_tasks} 户，"
                 f"用时 {seconds:.1f} 秒"
             )
+
+    def _report_complaints(self, complaints, seconds: float) -> None:
+        if complaints.already:
+            self.stdout.write("演示投诉举报已存在，未作改动")
+            return
+        states = "，".join(f"{k} {v}" for k, v in sorted(complaints.states.items()))
+        self.stdout.write(
+            f"演示投诉举报：提交 {complaints.submissions} 件，生成案件 {complaints.cases} 件"
+            f"（{states}），公示企业投诉信息 {complaints.published} 条，用时 {seconds:.1f} 秒"
+        )
