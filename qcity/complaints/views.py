@@ -13,13 +13,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
@@ -252,8 +252,9 @@ def _outcome_ground(case: Case) -> str:
     }.get(case.outcome)
     if name is None:
         return case.outcome_ground
+    decided = timezone.localtime(case.status_changed_at).date() if case.status_changed_at else None
     try:
-        g = rulebook.grounds(name, case.received_on)
+        g = rulebook.case_grounds(case.received_on, name, decided or case.received_on)
     except rulebook.RuleError:
         return case.outcome_ground
     return f"{g.article}（{case.outcome_ground}）{g.label(case.outcome_ground)}"
@@ -435,16 +436,6 @@ def case_reveal(request: HttpRequest, number: str) -> HttpResponse:
 def rules_page(request: HttpRequest) -> HttpResponse:
     """The dated rulebook: every rule's versions, articles and validity; the settings."""
     rules = sorted(rulebook.all_rules(), key=lambda r: (r.name, r.valid_from, r.version))
-    current = [
-        ("COMPLAINT_MEDIATION_FROM_2024", settings.COMPLAINT_MEDIATION_FROM_2024,
-         _("2024-07-01至2026-04-14收到的投诉的调解期限：order20 = 总局令第20号的45个工作日；regulation = 消保法实施条例的60日")),
-        ("COMPLAINT_PENDING_CASES_RULES", settings.COMPLAINT_PENDING_CASES_RULES,
-         _("2026-04-15前收到、之后仍在办理的案件：received = 沿用收到之日的规章；current = 之后开始的期限适用新规章")),
-        ("COMPLAINT_WEEKEND_IS_HOLIDAY", settings.COMPLAINT_WEEKEND_IS_HOLIDAY,
-         _("第四十五条：按日计算的期限末日为普通周末时是否顺延至下一工作日")),
-        ("COMPLAINT_ODR_WORKDAYS", settings.COMPLAINT_ODR_WORKDAYS,
-         _("ODR入驻企业自行和解的工作日数（国家规章未规定，本地配置）")),
-    ]  # fmt: skip
     return render(
         request,
         "complaints/rules.html",
@@ -452,7 +443,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             "rules": rules,
             "grounds": rulebook.GROUNDS,
             "version_labels": rulebook.VERSION_LABELS,
-            "settings_rows": current,
+            "choices": rulebook.choices(),
             "order121_from": rulebook.ORDER121_FROM,
         },
     )
