@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from qcity.complaints.models import Case, Suspension
+from qcity.complaints.models import Case, Payment, Suspension
 from qcity.complaints.selectors import MAX_DUE_WITHIN, CaseFilter, StepChoices
 
 MAX_REASON = 500
@@ -293,3 +293,36 @@ class StepForm(forms.Form):
                 str(value) if name in ("to_unit", "with_unit", "mediator", "original") else value
             )
         return out
+
+
+# --- writes on a case that are not steps ----------------------------------------------------
+
+
+class PaymentForm(forms.Form):
+    """登记赔付: 先行赔付 or an agreement's payment (``services.record_payment`` decides)."""
+
+    kind = forms.ChoiceField(
+        label=_("赔付类型"),
+        choices=[(k.value, k.label) for k in Payment.Kind if k != Payment.Kind.ODR],
+    )
+    amount = forms.CharField(label=_("金额（元）"), max_length=20)
+    paid_on = forms.DateField(
+        label=_("支付日期（默认今天）"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=300)
+
+    def __init__(self, data=None) -> None:
+        super().__init__(data, prefix="payment")
+
+
+class LeadForm(forms.Form):
+    """登记违法线索: a violation found while mediating becomes a lead case of its own."""
+
+    facts = forms.CharField(
+        label=_("违法线索的事实"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, data=None) -> None:
+        super().__init__(data, prefix="lead")

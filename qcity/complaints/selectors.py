@@ -14,11 +14,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from qcity.complaints.models import Case, Category
 from qcity.core import pii, rulebook, scope, workdays
@@ -124,9 +122,15 @@ def overdue_count(user: User | None) -> int:
 
 
 def units_for_filter(user: User | None) -> list[OrgUnit]:
-    """The bureaus a user may filter by: those that own a case they can see."""
-    ids = visible_cases(user).values("owner_unit_id").distinct().order_by()
-    return list(OrgUnit.objects.filter(pk__in=ids).order_by("path"))
+    """The bureaus a user may filter by: those in the user's scope (the city bureau: all).
+
+    Read from the org tree, not from the cases (a DISTINCT over every case of the city).
+    """
+    if not is_officer(user):
+        return []
+    units = scope.units_in_scope(user)
+    allowed = None if units is None else set(units.values_list("pk", flat=True))
+    return [u for u in _bureaus() if allowed is None or u.pk in allowed]
 
 
 def categories() -> list[Category]:
@@ -167,6 +171,25 @@ def may_reveal_person(user: User | None, case: Case) -> bool:
         and case.owner_unit_id is not None
         and user.unit_id == case.owner_unit_id
         and not case.anonymous
+    )
+
+
+def _may_change(user: User | None, case: Case) -> bool:
+    return is_officer(user) and scope.may_change(user, case)
+
+
+def may_record_payment(user: User | None, case: Case) -> bool:
+    """先行赔付 or an agreement's payment: complaints, by an officer who may change the case."""
+    return case.kind == Case.Kind.COMPLAINT and _may_change(user, case)
+
+
+IN_MEDIATION = frozenset({Case.Status.ACCEPTED, Case.Status.MEDIATING, Case.Status.SUSPENDED})
+
+
+def may_record_lead(user: User | None, case: Case) -> bool:
+    """A violation lead is recorded while a complaint is being mediated."""
+    return (
+        case.kind == Case.Kind.COMPLAINT and case.status in IN_MEDIATION and _may_change(user, case)
     )
 
 
@@ -237,7 +260,7 @@ def deadline_info(case: Case, history: list[Transition]) -> DeadlineInfo | None:
         due=case.due_on,
         rule_key=case.due_rule,
         rule=rule,
-        version_label=rulebook.VERSION_LABELS.get(rule.version, rule.version) if rule else "",
+        version_label=rule.version_label if rule else "",
         calendar_version=case.due_calendar_version,
         provisional=_provisional(case, history),
         overdue=is_overdue(case, today),
@@ -245,63 +268,21 @@ def deadline_info(case: Case, history: list[Transition]) -> DeadlineInfo | None:
     )
 
 
-@dataclass(frozen=True)
-class AppliedSetting:
-    """A deployment choice that decided something on this case (shown, never hidden)."""
-
-    name: str
-    value: Any
-    label: str
-    explanation: str
-
-
-def applied_settings(case: Case) -> list[AppliedSetting]:
-    """The settings the texts leave open that bear on this case (rulebook docstring)."""
-    found: list[AppliedSetting] = []
+def applied_settings(case: Case) -> list[rulebook.Choice]:
+    """The settings the texts leave open (``rulebook.choices``) that bear on this case."""
     received = case.received_on
-    if case.kind == Case.Kind.COMPLAINT and (
-        rulebook.REGULATION_FROM <= received < rulebook.ORDER121_FROM
-    ):
-        value = settings.COMPLAINT_MEDIATION_FROM_2024
-        found.append(
-            AppliedSetting(
-                "COMPLAINT_MEDIATION_FROM_2024",
-                value,
-                _("总局令第20号的45个工作日") if value == "order20" else _("消保法实施条例的60日"),
-                _("2024-07-01至2026-04-14收到的投诉，调解期限适用哪一规定"),
-            )
-        )
-    if received < rulebook.ORDER121_FROM:
-        value = settings.COMPLAINT_PENDING_CASES_RULES
-        found.append(
-            AppliedSetting(
-                "COMPLAINT_PENDING_CASES_RULES",
-                value,
-                _("沿用收到之日施行的规章") if value == "received" else _("之后的期限适用新规章"),
-                _("2026-04-15前收到、之后仍在办理的案件适用哪一规章"),
-            )
-        )
     rule = rulebook.describe(case.due_rule) if case.due_rule else None
-    if rule is not None and rule.unit == "days":
-        value = settings.COMPLAINT_WEEKEND_IS_HOLIDAY
-        found.append(
-            AppliedSetting(
-                "COMPLAINT_WEEKEND_IS_HOLIDAY",
-                value,
-                _("是（期限末日为周末时顺延）") if value else _("否（仅法定节假日顺延）"),
-                _("第四十五条：按日计算的期限末日为普通周末时是否顺延"),
-            )
-        )
-    if case.odr:
-        found.append(
-            AppliedSetting(
-                "COMPLAINT_ODR_WORKDAYS",
-                settings.COMPLAINT_ODR_WORKDAYS,
-                _("%(n)s个工作日") % {"n": settings.COMPLAINT_ODR_WORKDAYS},
-                _("ODR入驻企业自行和解的期限（本地配置）"),
-            )
-        )
-    return found
+    applies = {
+        # Mediation of a complaint received while Order 20 and the regulation both spoke.
+        "COMPLAINT_MEDIATION_FROM_2024": case.kind == Case.Kind.COMPLAINT
+        and rulebook.REGULATION_FROM <= received < rulebook.ORDER121_FROM,
+        # A case received under Order 20: which rules its later clocks follow.
+        "COMPLAINT_PENDING_CASES_RULES": received < rulebook.ORDER121_FROM,
+        # A period in days (Art.45's roll-over) is running.
+        "COMPLAINT_WEEKEND_IS_HOLIDAY": rule is not None and rule.unit == "days",
+        "COMPLAINT_ODR_WORKDAYS": case.odr,
+    }
+    return [c for c in rulebook.choices() if applies.get(c.setting)]
 
 
 def linked_cases(user: User | None, case: Case) -> list[Case]:
@@ -387,11 +368,16 @@ def step_choices(user: User | None, case: Case, step_names: set[str]) -> StepCho
 
     choices = StepChoices()
     try:
+        # The grounds of the rules the decision is taken under (today, for the setting on
+        # cases pending on 2026-04-15).
+        today = _today()
         if "refuse" in step_names:
-            choices.refusal = rulebook.grounds("complaint.refusal", case.received_on)
+            choices.refusal = rulebook.case_grounds(case.received_on, "complaint.refusal", today)
             choices.routes = list(mediation.ROUTES)
         if "terminate" in step_names:
-            choices.termination = rulebook.grounds("complaint.termination", case.received_on)
+            choices.termination = rulebook.case_grounds(
+                case.received_on, "complaint.termination", today
+            )
     except rulebook.RuleError:
         pass  # a date no rule covers: the step's own validation refuses it with a message
     if step_names & {"mediate", "change_mediator", "resume"}:

@@ -30,6 +30,8 @@ urlpatterns: list = [
     path("<case:number>/", views.case_detail, name="case"),
     path("<case:number>/reveal/", views.case_reveal, name="reveal"),
     path("<case:number>/steps/<slug:step>/", views.case_step, name="step"),
+    path("<case:number>/payments/", views.case_payment, name="payment"),
+    path("<case:number>/leads/", views.case_lead, name="lead"),
 ]
 
 # Staff entry of a phone, counter or letter case (intake work).

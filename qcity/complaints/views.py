@@ -13,20 +13,20 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from qcity.complaints import selectors, services
-from qcity.complaints.forms import CaseFilterForm, StepForm
+from qcity.complaints.forms import CaseFilterForm, LeadForm, PaymentForm, StepForm
 from qcity.complaints.models import Case, Suspension
 from qcity.core import files, pii, rulebook, workflow
 from qcity.core.exports import Column, xlsx_response
@@ -252,8 +252,9 @@ def _outcome_ground(case: Case) -> str:
     }.get(case.outcome)
     if name is None:
         return case.outcome_ground
+    decided = timezone.localtime(case.status_changed_at).date() if case.status_changed_at else None
     try:
-        g = rulebook.grounds(name, case.received_on)
+        g = rulebook.case_grounds(case.received_on, name, decided or case.received_on)
     except rulebook.RuleError:
         return case.outcome_ground
     return f"{g.article}（{case.outcome_ground}）{g.label(case.outcome_ground)}"
@@ -286,6 +287,8 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "attachments": list(files.attachments_of(case).select_related("uploaded_by")),
         "linked": selectors.linked_cases(user, case),
         "step_forms": [StepForm(step=s, choices=choices) for s in steps],
+        "payment_form": PaymentForm() if selectors.may_record_payment(user, case) else None,
+        "lead_form": LeadForm() if selectors.may_record_lead(user, case) else None,
         "overdue": selectors.is_overdue(case),
     }
 
@@ -340,6 +343,65 @@ def case_step(request: HttpRequest, number: str, step: str) -> HttpResponse:
     return render(request, "complaints/case_detail.html", context, status=status)
 
 
+def _write_on_case(
+    request: HttpRequest, number: str, form_name: str, form, write, done: str
+) -> HttpResponse:
+    """A write that is not a step (a payment, a lead): same shape as ``case_step``."""
+    case = selectors.get_case(request.user, number)
+    error, status = "", 400
+    if form.is_valid():
+        try:
+            write(case, form.cleaned_data)
+        except workflow.NotFound:
+            raise Http404 from None
+        except workflow.WorkflowError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, done)
+            return redirect("complaints:case", number=case.number)
+    context = _detail_context(request, case)
+    context[form_name] = form
+    context[f"{form_name}_error"] = error
+    return render(request, "complaints/case_detail.html", context, status=status)
+
+
+@require_POST
+@officer_required
+def case_payment(request: HttpRequest, number: str) -> HttpResponse:
+    """登记赔付 (先行赔付 or under an agreement), through ``services.record_payment``."""
+
+    def write(case: Case, data: dict[str, Any]) -> None:
+        services.record_payment(
+            case.pk,
+            by=request.user,
+            kind=data["kind"],
+            amount=data["amount"],
+            paid_on=data.get("paid_on"),
+            note=data.get("note", ""),
+        )
+
+    return _write_on_case(
+        request, number, "payment_form", PaymentForm(request.POST), write, _("赔付已登记。")
+    )
+
+
+@require_POST
+@officer_required
+def case_lead(request: HttpRequest, number: str) -> HttpResponse:
+    """登记调解中发现的违法线索, through ``services.record_lead``; opens the new lead."""
+    created: list[Case] = []
+
+    def write(case: Case, data: dict[str, Any]) -> None:
+        created.append(services.record_lead(case.pk, by=request.user, facts=data["facts"]))
+
+    response = _write_on_case(
+        request, number, "lead_form", LeadForm(request.POST), write, _("违法线索已登记。")
+    )
+    if created and response.status_code == 302:
+        return redirect("complaints:case", number=created[0].number)
+    return response
+
+
 @never_cache
 @require_POST
 @officer_required
@@ -374,16 +436,6 @@ def case_reveal(request: HttpRequest, number: str) -> HttpResponse:
 def rules_page(request: HttpRequest) -> HttpResponse:
     """The dated rulebook: every rule's versions, articles and validity; the settings."""
     rules = sorted(rulebook.all_rules(), key=lambda r: (r.name, r.valid_from, r.version))
-    current = [
-        ("COMPLAINT_MEDIATION_FROM_2024", settings.COMPLAINT_MEDIATION_FROM_2024,
-         _("2024-07-01至2026-04-14收到的投诉的调解期限：order20 = 总局令第20号的45个工作日；regulation = 消保法实施条例的60日")),
-        ("COMPLAINT_PENDING_CASES_RULES", settings.COMPLAINT_PENDING_CASES_RULES,
-         _("2026-04-15前收到、之后仍在办理的案件：received = 沿用收到之日的规章；current = 之后开始的期限适用新规章")),
-        ("COMPLAINT_WEEKEND_IS_HOLIDAY", settings.COMPLAINT_WEEKEND_IS_HOLIDAY,
-         _("第四十五条：按日计算的期限末日为普通周末时是否顺延至下一工作日")),
-        ("COMPLAINT_ODR_WORKDAYS", settings.COMPLAINT_ODR_WORKDAYS,
-         _("ODR入驻企业自行和解的工作日数（国家规章未规定，本地配置）")),
-    ]  # fmt: skip
     return render(
         request,
         "complaints/rules.html",
@@ -391,7 +443,7 @@ def rules_page(request: HttpRequest) -> HttpResponse:
             "rules": rules,
             "grounds": rulebook.GROUNDS,
             "version_labels": rulebook.VERSION_LABELS,
-            "settings_rows": current,
+            "choices": rulebook.choices(),
             "order121_from": rulebook.ORDER121_FROM,
         },
     )

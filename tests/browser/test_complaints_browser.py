@@ -66,7 +66,7 @@ def test_a_county_officer_accepts_mediates_and_closes_a_complaint_on_a_phone(
     page.get_by_test_id("take-accept").click()
     expect(page.locator("[data-testid=case-status]")).to_have_text("已受理待调解")
     expect(page.get_by_role("alert")).to_contain_text("已完成“受理”")
-    expect(page.locator("[data-testid=due-rule]")).to_contain_text("第二十三条第一款第五项")
+    expect(page.locator("[data-testid=due-rule]")).to_contain_text("第二十三条第一款第（五）项")
 
     page.locator("[data-testid=step-mediate] summary").click()
     page.locator("[data-testid=step-mediate]").get_by_label("调解方式").select_option(
@@ -84,6 +84,7 @@ def test_a_county_officer_accepts_mediates_and_closes_a_complaint_on_a_phone(
     page.get_by_test_id("take-agree").click()
     expect(page.locator("[data-testid=case-status]")).to_have_text("已办结")
     expect(page.locator("[data-testid=case-outcome]")).to_have_text("调解成功")
+    expect(page.locator("[data-testid=case-facts]")).to_contain_text("299.00")
     expect(page.locator("[data-testid=timeline-entry]")).to_have_count(3)
     expect(page.locator("[data-testid=no-steps]")).to_be_visible()
     assert_accessible(page)

@@ -329,12 +329,8 @@ def test_a_refusal_needs_a_ground_of_the_cases_own_rules(client, personas, two_c
     assert not_a_ground.status_code == 400
     kaiyuan.refresh_from_db()
     assert kaiyuan.status == Case.Status.RECEIVED
-    # Order 121 Art.15: a refusal names the other routes (消保法 Art.39); the form ticks them.
-    no_routes = client.post(
-        url, {"state": "received", "refuse-ground": "6", "refuse-reason": "冒名"}
-    )
-    assert no_routes.status_code == 422
-    assert "其他解决消费者权益争议的途径" in no_routes.content.decode()
+    # Order 121 Art.15: a refusal names the other routes (消保法 Art.39); the form ticks all
+    # five, and the officer may narrow them.
     form = next(f for f in page_forms(client, kaiyuan) if f.step.name == "refuse")
     assert form["routes"].initial == [
         "negotiate",
@@ -357,6 +353,8 @@ def test_a_refusal_needs_a_ground_of_the_cases_own_rules(client, personas, two_c
     assert (kaiyuan.status, kaiyuan.outcome, kaiyuan.outcome_ground) == ("closed", "refused", "6")
     html = client.get(f"/complaints/{kaiyuan.number}/").content.decode()
     assert "第十六条（6）冒用他人名义" in html
+    # The timeline names the routes the officer kept, and only those.
+    assert "向人民法院提起诉讼" in html and "与经营者协商和解" not in html
 
 
 def test_a_refused_step_shows_the_workflow_message_in_chinese(client, personas, two_counties):
@@ -417,7 +415,7 @@ def test_the_rules_page_lists_every_rule_with_its_article_validity_and_settings(
     html = response.content.decode()
     for rule in rulebook.all_rules():
         assert f'data-testid="rule-{rule.name}-{rule.version}"' in html
-    assert "第二十三条第一款第五项" in html and "2026-04-14" in html
+    assert "第二十三条第一款第（五）项" in html and "2026-04-14" in html
     assert html.count('data-testid="configurable"') == sum(
         1 for r in rulebook.all_rules() if r.configured
     )
@@ -433,3 +431,32 @@ def test_the_nav_shows_complaints_to_bureaus_only(client, personas, two_counties
     assert 'data-testid="nav-complaints"' in client.get("/complaints/rules/").content.decode()
     client.force_login(personas["nongye"])
     assert 'data-testid="nav-complaints"' not in client.get("/complaints/rules/").content.decode()
+
+
+def test_hostile_text_is_shown_as_text(client, personas, calendar, frozen):
+    case = make_case(
+        respondent_name="<b>坏</b>商店",
+        facts='<script>alert("x")</script>漏电',
+        request="<img src=x onerror=alert(1)>",
+    )
+    client.force_login(personas["kaiyuan"])
+    listing = client.get("/complaints/").content.decode()
+    assert "&lt;b&gt;坏&lt;/b&gt;商店" in listing and "<b>坏</b>" not in listing
+    page = client.get(f"/complaints/{case.number}/").content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;漏电" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+
+
+@pytest.mark.parametrize(("choice", "shown"), [("order20", "（默认）"), ("regulation", "非默认")])
+def test_a_case_from_2024_to_2026_shows_which_mediation_period_the_setting_chose(
+    client, personas, calendar, settings, frozen, choice, shown
+):
+    settings.COMPLAINT_MEDIATION_FROM_2024 = choice
+    case = make_case(received_on=dt.date(2025, 3, 3), status=Case.Status.CLOSED)
+    client.force_login(personas["kaiyuan"])
+    html = client.get(f"/complaints/{case.number}/").content.decode()
+    assert f"COMPLAINT_MEDIATION_FROM_2024={choice}" in html and shown in html
+    later = make_case(received_on=dt.date(2026, 5, 4))
+    html = client.get(f"/complaints/{later.number}/").content.decode()
+    assert "COMPLAINT_MEDIATION_FROM_2024" not in html
+    assert "COMPLAINT_PENDING_CASES_RULES" not in html
