@@ -213,11 +213,10 @@ def apply_handover(case: Case, user: User | None, **params: Any) -> dict[str, An
 
 def deadline_at_bureau(case: Case, now: dt.datetime) -> Deadline:
     """The bureau's 7 working days to accept (Order 20 Art.14 / Order 121 Art.15, "自收到
-    投诉之日起") run from the day the case reaches it; the version is the case's rules'."""
-    from qcity.complaints.routing import rules_on
-
+    投诉之日起") run from the day the case reaches it; the version is the one the case's
+    received date gives, or (COMPLAINT_PENDING_CASES_RULES = current) the day the clock starts."""
     start = case.clock_started_on or handover_start(case, now)
-    return rulebook.deadline("complaint.accept", start, on=rules_on(case))
+    return rulebook.case_deadline(case.received_on, "complaint.accept", start)
 
 
 def days_left(case: Case, today: dt.date | None = None) -> int | None:
