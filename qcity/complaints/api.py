@@ -247,20 +247,13 @@ class ComplaintPersonOut(Schema):
     erased: bool
 
 
-class ComplaintCaseOut(Schema):
-    number: str
-    kind: str
-    kind_label: str
-    status: str
-    status_label: str
+class ComplaintCaseOut(ComplaintCaseBrief):
+    # number, kind, status, owner unit and deadline (with their labels) come from the brief.
     outcome: str
     outcome_label: str
     received_at: dt.datetime
     received_on: dt.date
     rules: str
-    owner_unit: str
-    due_on: dt.date | None
-    due_rule: str
     respondent_name: str
     respondent_code: str
     platform_name: str
@@ -272,20 +265,8 @@ class ComplaintCaseOut(Schema):
     person: ComplaintPersonOut
 
     @staticmethod
-    def resolve_kind_label(obj: Case) -> str:
-        return str(KIND_LABELS.get(obj.kind, obj.kind))
-
-    @staticmethod
-    def resolve_status_label(obj: Case) -> str:
-        return str(STATUS_LABELS.get(obj.status, obj.status))
-
-    @staticmethod
     def resolve_outcome_label(obj: Case) -> str:
         return str(OUTCOME_LABELS.get(obj.outcome, obj.outcome)) if obj.outcome else ""
-
-    @staticmethod
-    def resolve_owner_unit(obj: Case) -> str:
-        return obj.owner_unit.name
 
     @staticmethod
     def resolve_category(obj: Case) -> str:

@@ -43,23 +43,9 @@ MEDIATION_STATES = ("accepted", "mediating", "suspended")
 
 def period_bounds(period: str) -> tuple[dt.date, dt.date]:
     """First and last day of "2026", "2026Q3" or "2026-09" (metrics' period keys)."""
-    from qcity.metrics.models import PeriodType
-    from qcity.metrics.periods import period_end
+    from qcity.metrics.periods import period_bounds as bounds
 
-    if "Q" in period:
-        kind = PeriodType.QUARTERLY
-    elif "-" in period:
-        kind = PeriodType.MONTHLY
-    else:
-        kind = PeriodType.YEARLY
-    end = period_end(kind, period)
-    if kind == PeriodType.YEARLY:
-        start = dt.date(end.year, 1, 1)
-    elif kind == PeriodType.QUARTERLY:
-        start = dt.date(end.year, end.month - 2, 1)
-    else:
-        start = end.replace(day=1)
-    return start, end
+    return bounds(period)
 
 
 def _moments(period: str) -> tuple[dt.datetime, dt.datetime]:

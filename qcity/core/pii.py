@@ -61,13 +61,8 @@ def _create(path: Path) -> None:
     text = f"{enc_line}\nhmac {base64.b64encode(os.urandom(32)).decode()}\n"
     # Written aside, then linked into place: a process reading at the same moment finds
     # no file or a whole one, never an empty one; link() refuses an existing name.
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
+    name = _write_aside(path, text)
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(name, 0o600)
         os.link(name, path)
     finally:
         Path(name).unlink(missing_ok=True)
@@ -251,9 +246,8 @@ def new_key_line() -> tuple[str, str]:
     return key_id, f"enc {key_id} {base64.b64encode(os.urandom(16)).decode()}"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    # A reader (another process) sees the old file or the new one, never half of one; the
-    # new file is 0600 from its first byte.
+def _write_aside(path: Path, text: str) -> str:
+    """A temporary file beside ``path`` holding ``text``, synced and 0600; its name."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", text=True)
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:
@@ -261,6 +255,17 @@ def _write_atomically(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(name, 0o600)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return name
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A reader (another process) sees the old file or the new one, never half of one; the
+    # new file is 0600 from its first byte.
+    name = _write_aside(path, text)
+    try:
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)

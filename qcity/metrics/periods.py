@@ -37,6 +37,24 @@ def period_end(period_type: str, key: str) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a period key: "2026", "2026Q3" or "2026-09"."""
+    if "Q" in period:
+        kind = PeriodType.QUARTERLY
+    elif "-" in period:
+        kind = PeriodType.MONTHLY
+    else:
+        kind = PeriodType.YEARLY
+    end = period_end(kind, period)
+    if kind == PeriodType.YEARLY:
+        start = dt.date(end.year, 1, 1)
+    elif kind == PeriodType.QUARTERLY:
+        start = dt.date(end.year, end.month - 2, 1)
+    else:
+        start = end.replace(day=1)
+    return start, end
+
+
 def current_period(period_type: str, today: dt.date) -> str:
     """The period that contains ``today``."""
     if period_type == PeriodType.YEARLY:
