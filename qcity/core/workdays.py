@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -182,6 +183,41 @@ class Calendar:
         return count
 
 
+class PackageCalendar(Calendar):
+    """The ``chinese-calendar`` package's data, in memory, as calendar version "package".
+
+    Only for the command line on a database that has not been migrated yet (``qcity
+    deadline`` on a fresh clone): the same data ``load_calendar`` copies into the table.
+    """
+
+    def __init__(self) -> None:
+        import chinese_calendar
+
+        self.version = "package"  # type: ignore[assignment]
+        self.stamp = ""
+        self.exceptions = {day: False for day in chinese_calendar.holidays}
+        self.exceptions.update(
+            {day: True for day in chinese_calendar.workdays if day.weekday() >= 5}
+        )
+        days = list(chinese_calendar.holidays) + list(chinese_calendar.workdays)
+        self.years = frozenset(range(min(days).year, max(days).year + 1))
+
+
+_override: Calendar | None = None
+
+
+@contextmanager
+def using(calendar: Calendar) -> Iterator[None]:
+    """Compute with ``calendar`` instead of the table inside the block (this thread's
+    process only; for the command line, never for requests)."""
+    global _override
+    previous, _override = _override, calendar
+    try:
+        yield
+    finally:
+        _override = previous
+
+
 _cache: Calendar | None = None
 
 
@@ -210,6 +246,8 @@ def _calendar() -> Calendar:
     legal deadline, and it makes an edit in another process visible at once.
     """
     global _cache
+    if _override is not None:
+        return _override
     current = _db_version()
     cached = _cache
     if cached is not None and (cached.version, cached.stamp) == current:

@@ -230,3 +230,17 @@ def test_on_the_command_line_it_prints_one_line_or_exits_2(committed_calendar, t
         bad.stderr.strip()
         == "deadline：参数 start：须为 YYYY-MM-DD 格式的有效日期（收到“2026-13-01”）"
     )
+
+
+def test_on_a_fresh_clone_before_migrate_it_counts_with_the_packages_holidays(tmp_path):
+    # An empty SQLite file: no table at all. The answer is the one the loaded table gives.
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    ok = _cli(url, "complaint.accept", "2026-09-29")
+    assert ok.returncode == 0, ok.stderr
+    [line] = ok.stdout.splitlines()
+    answer = json.loads(line)
+    # Received Tue 9-29: 9-30 (1), 10-8 (2), 10-9 (3), 10-10 W (4), 10-12 … 10-14 (5-7).
+    assert answer["due"] == "2026-10-14"
+    assert answer["calendar_version"] == "package" and "qcity migrate" in answer["note"]
+    gone = _cli(url, "report.notify", "2026-04-15")
+    assert gone.returncode == 2 and len(gone.stderr.strip().splitlines()) == 1

@@ -17,10 +17,12 @@ import argparse
 import datetime as dt
 import json
 import re
+from contextlib import nullcontext
 
 from django.core.management.base import CommandError
+from django.db import connection
 
-from qcity.core import rulebook
+from qcity.core import rulebook, workdays
 from qcity.core.management.base import QcityCommand, int_between
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
@@ -71,6 +73,21 @@ class Command(QcityCommand):
         received: dt.date | None,
         **options,
     ) -> None:
+        # Before `qcity migrate` there is no holiday table: compute from the package's data,
+        # the same data `load_calendar` would copy, and say so in the output.
+        unmigrated = "core_calendarversion" not in connection.introspection.table_names()
+        with workdays.using(workdays.PackageCalendar()) if unmigrated else nullcontext():
+            computed = self._compute(rule, start, suspended, extended, received)
+        self._print(computed, start, suspended, extended, unmigrated)
+
+    def _compute(
+        self,
+        rule: str,
+        start: dt.date,
+        suspended: int,
+        extended: bool,
+        received: dt.date | None,
+    ):
         try:
             if received is None:
                 computed = rulebook.deadline(rule, start, suspended=suspended, extended=extended)
@@ -85,6 +102,10 @@ class Command(QcityCommand):
                 )
         except rulebook.RuleError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        return computed, received
+
+    def _print(self, result, start: dt.date, suspended: int, extended: bool, unmigrated: bool):
+        computed, received = result
         used = rulebook.describe(computed.rule)
         out = {
             "rule": used.name,
@@ -107,4 +128,6 @@ class Command(QcityCommand):
             out["note"] = (
                 "节假日表中缺少所涉年度的放假安排，到期日按周末和法定节假日推算，为暂定结果"
             )
+        elif unmigrated:
+            out["note"] = "数据库尚未初始化（qcity migrate），按 chinese-calendar 的节假日数据计算"
         self.stdout.write(json.dumps(out, ensure_ascii=False))
