@@ -130,7 +130,7 @@ def serve(
                     if response.status == 200:
                         break
             except OSError:
-                pass
+                pass  # not listening yet: try again until the deadline
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"gunicorn did not answer in {boot_seconds} s:\n{server.log_tail()}"

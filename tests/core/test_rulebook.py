@@ -44,7 +44,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _calendar(calendar):
-    pass
+    """Every test here counts with the loaded 2026 holiday table."""
 
 
 def due(name: str, start: dt.date, **kw) -> tuple[dt.date, str]:

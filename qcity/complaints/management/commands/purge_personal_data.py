@@ -14,7 +14,7 @@ from qcity.core.management.base import QcityCommand, int_between
 
 
 class _RolledBack(Exception):
-    pass
+    """Raised to undo a --dry-run's erasures after counting them."""
 
 
 class Command(QcityCommand):
@@ -39,7 +39,7 @@ class Command(QcityCommand):
                     count = retention.erase_due(batch_size=batch_size)
                     raise _RolledBack
             except _RolledBack:
-                pass
+                pass  # the dry run's transaction is undone on purpose: only the count stays
             self.stdout.write(f"（试运行）办结满 {years} 年、将删除个人信息的件数：{count}")
             return
         count = retention.erase_due(batch_size=batch_size)

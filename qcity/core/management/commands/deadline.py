@@ -34,7 +34,7 @@ def iso_date(value: str) -> dt.date:
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            pass
+            pass  # 2026-02-30 and the like: refused below with the same message
     raise argparse.ArgumentTypeError(f"须为 YYYY-MM-DD 格式的有效日期（收到“{value}”）")
 
 
